@@ -1,0 +1,47 @@
+# spoofex: `make run` and `make test` are the two commands a newcomer needs.
+BUILD      ?= build
+BUILD_SAN  ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_OPTS ?=
+DB         ?= sqlite:spoofex.db
+
+.PHONY: all setup build build-asan run test format format-check bench clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+$(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_OPTS)
+
+build: setup $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD_SAN)/Makefile:
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=Debug -DSPOOFEX_SANITIZE=ON -DSPOOFEX_BENCH=OFF $(CMAKE_OPTS)
+
+build-asan: setup $(BUILD_SAN)/Makefile
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+
+# The main job. Until the live server lands it is the screening demonstration.
+run: build
+	@DB=$(DB) scripts/demo $(BUILD)/spoofex
+
+# Everything CI checks: formatting, the release build's tests, the sanitizer build's tests.
+test: setup format-check build build-asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/screen_bench
+
+format:
+	git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.cc' '*.h' | xargs clang-format --dry-run -Werror
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

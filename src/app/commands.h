@@ -1,0 +1,45 @@
+// Private to app: the subcommands and what they share.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "app/config.h"
+#include "numbering/numbering.h"
+#include "store/store.h"
+
+namespace spoofex::app {
+
+// Exit codes of the command-line contract (design.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitFailure = 1;
+
+// Global options, and the pieces every command builds from them.
+class Context {
+ public:
+  std::string config_path;
+  std::string db_url;  // --db; overrides the config file and SPOOFEX_DB
+
+  Result<Config> config() const;
+  static Result<numbering::NumberingPlan> plan(const Config& cfg);
+  // Opens the database and brings its schema up to date.
+  static Result<std::unique_ptr<store::Store>> open_store(const Config& cfg);
+};
+
+// One JSON object per line on stdout; invalid UTF-8 from callers is replaced, not fatal.
+void print_json(const nlohmann::json& j);
+// Prints "spoofex: <message>" on stderr and returns kExitBadInput.
+int fail(std::string_view message, int code = kExitBadInput);
+// Who is acting, for audit records: --by, else $USER, else "cli".
+std::string default_actor();
+
+// Each registers its subcommand; the callback sets `exit_code`.
+void add_screen_command(CLI::App& app, const Context& ctx, int& exit_code);
+void add_spam_command(CLI::App& app, const Context& ctx, int& exit_code);
+void add_db_command(CLI::App& app, const Context& ctx, int& exit_code);
+
+}  // namespace spoofex::app

@@ -1,0 +1,56 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+
+namespace spoofex::app {
+
+std::string data_dir() {
+  if (const char* dir = std::getenv("SPOOFEX_DATA_DIR"); dir && *dir) return dir;
+  return SPOOFEX_SOURCE_DATA_DIR;
+}
+
+Result<Config> load_config(const std::string& path) {
+  Config cfg;
+  if (!path.empty()) {
+    toml::table t;
+    try {
+      t = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      return Error{"config '" + path + "': " + std::string(e.description()) + " at line " +
+                   std::to_string(e.source().begin.line)};
+    }
+    cfg.db_url = t["database"]["url"].value_or(cfg.db_url);
+    cfg.default_region = t["numbering"]["default_region"].value_or(cfg.default_region);
+    cfg.overlay_path = t["numbering"]["overlay"].value_or(cfg.overlay_path);
+    auto& p = cfg.policy;
+    p.reject_spoofed = t["screening"]["reject_spoofed"].value_or(p.reject_spoofed);
+    if (auto* own = t["screening"]["own_numbers"].as_array()) {
+      for (const auto& n : *own) {
+        auto s = n.value<std::string>();
+        if (!s) return Error{"config '" + path + "': screening.own_numbers must be strings"};
+        p.own_numbers.push_back(*s);
+      }
+    }
+    const auto max_calls =
+        t["screening"]["burst"]["max_calls"].value_or<int64_t>(p.burst.max_calls);
+    const auto window =
+        t["screening"]["burst"]["window_s"].value_or<int64_t>(p.burst.window.count());
+    const auto capacity = t["screening"]["burst"]["capacity"].value_or<int64_t>(p.burst.capacity);
+    if (max_calls < 1 || max_calls > 15) {
+      return Error{"config '" + path + "': screening.burst.max_calls must be 1..15"};
+    }
+    if (window < 1 || capacity < 8 || capacity > (int64_t{1} << 24)) {
+      return Error{"config '" + path +
+                   "': screening.burst.window_s must be >= 1 and capacity 8..16777216"};
+    }
+    p.burst.max_calls = static_cast<unsigned>(max_calls);
+    p.burst.window = std::chrono::seconds(window);
+    p.burst.capacity = static_cast<std::size_t>(capacity);
+  }
+  if (const char* db = std::getenv("SPOOFEX_DB"); db && *db) cfg.db_url = db;
+  return cfg;
+}
+
+}  // namespace spoofex::app
