@@ -143,7 +143,8 @@ nlohmann::json reasons_json(const std::vector<Reason>& reasons);
 nlohmann::json to_json(const Verdict& verdict);
 
 // Spam-list CSV import. Columns: number[,reason]; an optional header row whose first
-// cell is "number" (or "e164") is skipped. Bad rows are reported and skipped.
+// cell is "number" (or "e164") is skipped and may name further columns (as `spam
+// export` writes: added_by, added_at), which are ignored. Bad rows are reported and skipped.
 struct CsvProblem {
   std::size_t line = 0;
   std::string why;

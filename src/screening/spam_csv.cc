@@ -56,6 +56,7 @@ CsvImport parse_spam_csv(std::string_view csv, const numbering::NumberingPlan& p
   CsvImport out;
   if (csv.starts_with("\xEF\xBB\xBF")) csv.remove_prefix(3);  // spreadsheet BOM
   std::size_t line_no = 0;
+  std::size_t columns = 2;  // number, reason; a header may name more
   while (!csv.empty()) {
     const std::size_t nl = csv.find('\n');
     std::string_view line = csv.substr(0, nl);
@@ -74,11 +75,15 @@ CsvImport parse_spam_csv(std::string_view csv, const numbering::NumberingPlan& p
     std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (out.entries.empty() && out.problems.empty() && (lowered == "number" || lowered == "e164")) {
-      continue;  // header row
+      // Header row. `spam export` adds added_by and added_at, which import ignores:
+      // the importer becomes the one who added them here.
+      columns = cells->size();
+      continue;
     }
-    if (cells->size() > 2) {
-      out.problems.push_back({line_no, "expected number[,reason], found " +
-                                           std::to_string(cells->size()) + " columns"});
+    if (cells->size() > columns) {
+      out.problems.push_back({line_no, "expected at most " + std::to_string(columns) +
+                                           " columns (number, reason), found " +
+                                           std::to_string(cells->size())});
       continue;
     }
     std::string reason = cells->size() > 1 ? trim((*cells)[1]) : std::string();
