@@ -124,16 +124,24 @@ class SociStore final : public Store {
   Status for_each_spam(const std::function<void(const SpamEntry&)>& visit) override {
     std::lock_guard lock(mu_);
     return guarded("reading the spam list", [&]() -> Status {
-      soci::rowset<soci::row> rows = (sql_->prepare << "SELECT e164, reason, added_by, added_at"
-                                                       " FROM spam_numbers WHERE removed_at IS NULL"
-                                                       " ORDER BY e164");
+      // Bulk fetches of kBatch rows: several times faster than a row-at-a-time rowset.
+      constexpr std::size_t kBatch = 10'000;
+      std::vector<std::string> e164(kBatch), reason(kBatch), by(kBatch), at(kBatch);
+      soci::statement st = (sql_->prepare << "SELECT e164, reason, added_by, added_at"
+                                             " FROM spam_numbers WHERE removed_at IS NULL"
+                                             " ORDER BY e164",
+                            soci::into(e164), soci::into(reason), soci::into(by), soci::into(at));
+      st.execute();
       SpamEntry e;
-      for (const auto& r : rows) {
-        e.e164 = r.get<std::string>(0);
-        e.reason = r.get<std::string>(1);
-        e.added_by = r.get<std::string>(2);
-        e.added_at = r.get<std::string>(3);
-        visit(e);
+      while (st.fetch()) {
+        for (std::size_t i = 0; i < e164.size(); ++i) {
+          e.e164 = std::move(e164[i]);
+          e.reason = std::move(reason[i]);
+          e.added_by = std::move(by[i]);
+          e.added_at = std::move(at[i]);
+          visit(e);
+        }
+        for (auto* v : {&e164, &reason, &by, &at}) v->resize(kBatch);
       }
       return Ok{};
     });
