@@ -28,11 +28,12 @@ build-asan: setup $(BUILD_SAN)/Makefile
 run: build
 	@DB=$(DB) scripts/demo $(BUILD)/spoofex
 
-# Everything CI checks: formatting, the release build's tests, the sanitizer build's tests.
+# Everything CI checks: formatting, then the release build's and the sanitizer build's
+# tests, against SQLite and a throwaway PostgreSQL cluster.
 test: setup format-check build build-asan
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --output-on-failure -j $(JOBS)
+	scripts/with-postgres sh -c '\
+	  cd $(BUILD) && ctest --output-on-failure -j $(JOBS) && cd $(CURDIR)/$(BUILD_SAN) && \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)'
 
 bench: build
 	$(BUILD)/screen_bench

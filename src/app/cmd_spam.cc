@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -48,6 +49,10 @@ Result<Opened> open_all(const Context& ctx) {
 }
 
 int spam_add(const Context& ctx, const SpamOptions& opt) {
+  if (opt.reason.size() > 500 ||
+      std::any_of(opt.reason.begin(), opt.reason.end(), [](unsigned char c) { return c < 0x20; })) {
+    return fail("spam add: --reason must be one line of at most 500 characters");
+  }
   auto o = open_all(ctx);
   if (!o) return fail(o.error(), kExitFailure);
   auto e164 = o->plan.to_e164(opt.number);

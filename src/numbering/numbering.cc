@@ -59,6 +59,10 @@ std::optional<NumberType> type_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+bool all_digits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::string lower_trimmed(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -175,26 +179,32 @@ Result<std::vector<OverlayRule>> parse_overlay(std::string_view tsv) {
     std::stringstream ls(line);
     std::string col;
     while (std::getline(ls, col, '\t')) cols.push_back(col);
-    if (cols.size() < 4) {
-      return Error{"overlay line " + std::to_string(line_no) +
-                   ": expected region, prefix, type, can_originate[, note] separated by tabs"};
+    const std::string where = "overlay line " + std::to_string(line_no) + ": ";
+    if (cols.size() < 5 || cols.size() > 6) {
+      return Error{
+          where +
+          "expected region, prefix, type, can_originate, lengths[, note] separated by tabs"};
     }
     OverlayRule rule;
     rule.region = cols[0];
     rule.prefix = cols[1];
     auto type = type_from_name(cols[2]);
-    if (!type)
-      return Error{"overlay line " + std::to_string(line_no) + ": unknown type '" + cols[2] + "'"};
-    if (rule.prefix.empty() || !std::all_of(rule.prefix.begin(), rule.prefix.end(),
-                                            [](char c) { return c >= '0' && c <= '9'; })) {
-      return Error{"overlay line " + std::to_string(line_no) + ": prefix must be digits"};
+    if (!type) return Error{where + "unknown type '" + cols[2] + "'"};
+    if (rule.prefix.empty() || !all_digits(rule.prefix))
+      return Error{where + "prefix must be digits"};
+    if (cols[3] != "yes" && cols[3] != "no")
+      return Error{where + "can_originate must be yes or no"};
+    std::stringstream lengths(cols[4]);
+    for (std::string len; std::getline(lengths, len, ',');) {
+      if (len.empty() || len.size() > 2 || !all_digits(len)) {
+        return Error{where + "lengths must be digit counts such as 10 or 10,11"};
+      }
+      rule.nsn_lengths.push_back(static_cast<std::size_t>(std::stoi(len)));
     }
-    if (cols[3] != "yes" && cols[3] != "no") {
-      return Error{"overlay line " + std::to_string(line_no) + ": can_originate must be yes or no"};
-    }
+    if (rule.nsn_lengths.empty()) return Error{where + "lengths must not be empty"};
     rule.type = *type;
     rule.can_originate = cols[3] == "yes";
-    if (cols.size() > 4) rule.note = cols[4];
+    if (cols.size() > 5) rule.note = cols[5];
     rules.push_back(std::move(rule));
   }
   // Longest prefix first, so the most specific rule wins.
@@ -236,7 +246,10 @@ struct NumberingPlan::Impl {
       id.type = rule->type;
       id.can_originate = rule->can_originate;
       id.note = rule->note;
-      id.valid = true;  // the overlay names series libphonenumber lumps together
+      // The overlay names series libphonenumber lumps together; a number of the
+      // series is valid at the series' lengths, not merely for sharing its prefix.
+      id.valid = std::find(rule->nsn_lengths.begin(), rule->nsn_lengths.end(), nsn.size()) !=
+                 rule->nsn_lengths.end();
     }
   }
 

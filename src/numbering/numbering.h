@@ -69,10 +69,12 @@ struct OverlayRule {
   std::string prefix;
   NumberType type = NumberType::unknown;
   bool can_originate = true;
+  std::vector<std::size_t> nsn_lengths;  // a matching number is valid only at these lengths
   std::string note;
 };
 
-// Parses the overlay TSV (region, prefix, type, can_originate yes/no, note).
+// Parses the overlay TSV: region, prefix, type, can_originate (yes/no), national
+// number lengths (comma-separated), and an optional note.
 Result<std::vector<OverlayRule>> parse_overlay(std::string_view tsv);
 Result<std::vector<OverlayRule>> load_overlay(const std::string& path);
 

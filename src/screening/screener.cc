@@ -18,7 +18,7 @@ std::string upper(std::string_view s) {
 bool is_decisive_spoof(std::string_view code) {
   return code == "emergency_number_caller" || code == "own_number_caller" ||
          code == "stir_failed" || code == "indian_cli_international_route" ||
-         code == "toll_free_caller";
+         code == "toll_free_caller" || code == "short_code_caller" || code == "premium_rate_caller";
 }
 
 }  // namespace

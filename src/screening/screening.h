@@ -100,7 +100,7 @@ class CallPatternDetector {
 struct Policy {
   std::vector<std::string> own_numbers;  // the control room's numbers, E.164
   bool reject_spoofed = false;           // also reject spoofs whose evidence is decisive
-  BurstPolicy burst;
+  BurstPolicy burst;                     // for the CallPatternDetector the Screener is given
 };
 
 struct CallAttempt {

@@ -127,6 +127,8 @@ void SpamList::clear() {
   std::unique_lock lock(mu_);
   std::fill(slots_.begin(), slots_.end(), 0);
   size_ = 0;
+  reasons_.assign(1, "");
+  reason_index_.clear();
 }
 
 Status SpamList::load(store::Store& store) {

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -190,6 +191,41 @@ std::string sqlite_connect_string(const std::string& path) {
   return "db=\"" + quoted + "\" timeout=10";
 }
 
+// SOCI 4.0's PostgreSQL backend mangles libpq URIs ("dbname=" appended to the
+// database name), so the URI is turned into libpq's keyword=value form by libpq itself.
+Result<std::string> libpq_conninfo(const std::string& url) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
+  if (!opts) {
+    std::string why = err ? err : "out of memory";
+    PQfreemem(err);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return Error{"invalid PostgreSQL URL: " + why};
+  }
+  std::string out;
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    if (!o->val || !*o->val) continue;
+    std::string value;
+    for (const char* c = o->val; *c; ++c) {
+      if (*c == '\\' || *c == '\'') value += '\\';
+      value += *c;
+    }
+    out += std::string(o->keyword) + "='" + value + "' ";
+  }
+  PQconninfoFree(opts);
+  return out;
+}
+
+// A URL for messages: the password, if any, replaced by "***".
+std::string redacted(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  const auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
 }  // namespace
 
 std::string utc_now_iso8601() {
@@ -215,14 +251,16 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& url) {
       return std::unique_ptr<Store>(std::make_unique<SociStore>(Dialect::sqlite, std::move(sql)));
     }
     if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-      auto sql = std::make_unique<soci::session>(*soci::factory_postgresql(), url);
+      auto conninfo = libpq_conninfo(url);
+      if (!conninfo) return Error{conninfo.error()};
+      auto sql = std::make_unique<soci::session>(*soci::factory_postgresql(), *conninfo);
       return std::unique_ptr<Store>(
           std::make_unique<SociStore>(Dialect::postgresql, std::move(sql)));
     }
   } catch (const std::exception& e) {
-    return Error{"cannot open database '" + url + "': " + e.what()};
+    return Error{"cannot open database '" + redacted(url) + "': " + e.what()};
   }
-  return Error{"unsupported database URL '" + url +
+  return Error{"unsupported database URL '" + redacted(url) +
                "': use sqlite:PATH or postgresql://user@host:port/dbname"};
 }
 
