@@ -41,5 +41,6 @@ std::string default_actor();
 void add_screen_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_spam_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_db_command(CLI::App& app, const Context& ctx, int& exit_code);
+void add_analyze_command(CLI::App& app, const Context& ctx, int& exit_code);
 
 }  // namespace spoofex::app

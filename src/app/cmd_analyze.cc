@@ -1,0 +1,130 @@
+#include <iostream>
+
+#include "app/commands.h"
+#include "audio/audio.h"
+#include "screening/screening.h"
+
+namespace spoofex::app {
+namespace {
+
+struct AnalyzeOptions {
+  std::string wav;
+  std::string from;
+  std::string digit;
+  std::string origin_country;
+  std::string stir;
+  double prompt_end_s = 0;
+  bool events = false;
+};
+
+std::string_view audio_flag(std::string_view code) {
+  if (code == "no_speech") return "blank";
+  if (code == "silent_solution") return "emergency";
+  return "system_generated";
+}
+
+int run_analyze(const Context& ctx, const AnalyzeOptions& opt) {
+  if (opt.digit.size() > 8 || opt.digit.find_first_not_of("0123456789*#") != std::string::npos) {
+    return fail("analyze: --digit must be keypad keys (0-9, *, #)");
+  }
+  auto cfg = ctx.config();
+  if (!cfg) return fail(cfg.error());
+  auto rec = audio::read_wav(opt.wav);
+  if (!rec) return fail("analyze: " + rec.error());
+
+  nlohmann::json caller = nullptr;
+  screening::Verdict screen;
+  if (!opt.from.empty()) {
+    auto plan = Context::plan(*cfg);
+    if (!plan) return fail(plan.error());
+    auto db = Context::open_store(*cfg);
+    if (!db) return fail(db.error(), kExitFailure);
+    screening::SpamList spam;
+    if (auto c = plan->parse(opt.from); c.e164) {
+      auto hit = (*db)->find_spam(*c.e164);
+      if (!hit) return fail(hit.error(), kExitFailure);
+      if (*hit) spam.add((*hit)->e164, (*hit)->reason);
+    }
+    screening::CallPatternDetector bursts(cfg->policy.burst);
+    screening::Screener screener(*plan, spam, bursts, cfg->policy);
+    screen = screener.screen({opt.from, opt.origin_country, opt.stir}, screening::Clock::now());
+    caller = screening::caller_json(screen.caller);
+  }
+
+  audio::AnalyzerConfig acfg;
+  acfg.prompt_end_s = opt.prompt_end_s;
+  std::vector<audio::Event> events;
+  audio::Stats stats;
+  const audio::Verdict heard = audio::analyze_recording(*rec, acfg, &events, &stats);
+
+  nlohmann::json reasons = screening::reasons_json(screen.reasons);
+  for (const auto& f : heard.findings) {
+    reasons.push_back({{"code", f.code}, {"flag", audio_flag(f.code)}, {"detail", f.detail}});
+  }
+  nlohmann::json digit = nullptr;
+  if (!opt.digit.empty()) {
+    digit = opt.digit;
+  } else if (!heard.digits.empty()) {
+    digit = heard.digits.substr(0, 1);
+  }
+  // Until triage lands, only the audio can settle a category: a silent-solution key
+  // is an emergency (safety rule 2), and a call with no speech and no key is blank.
+  nlohmann::json category = nullptr;
+  if (heard.silent_solution || opt.digit.find("55") != std::string::npos) {
+    category = "emergency";
+  } else if (heard.blank && opt.digit.empty()) {
+    category = "blank";
+  }
+  nlohmann::json out = {{"caller", caller},
+                        {"flags",
+                         {{"spam_listed", screen.spam_listed},
+                          {"spoofed", screen.spoofed},
+                          {"system_generated", screen.system_generated || heard.system_generated},
+                          {"blank", heard.blank && opt.digit.empty()}}},
+                        {"digits", heard.digits},
+                        {"transcript", ""},
+                        {"prediction", nullptr},
+                        {"digit", digit},
+                        {"category", category},
+                        {"department", nullptr},
+                        {"reasons", reasons},
+                        {"audio",
+                         {{"duration_s", stats.duration_s},
+                          {"voiced_s", stats.voiced_s},
+                          {"speech_segments", stats.speech_segments},
+                          {"level_dbfs", stats.level_dbfs},
+                          {"noise_floor_dbfs", stats.noise_floor_dbfs},
+                          {"sample_rate", rec->sample_rate},
+                          {"format", rec->format}}}};
+  if (opt.events) {
+    nlohmann::json ev = nlohmann::json::array();
+    for (const auto& e : events) {
+      nlohmann::json j = {{"event", audio::to_string(e.kind)}, {"at_s", e.at_s}};
+      if (e.kind == audio::EventKind::dtmf) j["digit"] = std::string(1, e.digit);
+      ev.push_back(j);
+    }
+    out["events"] = ev;
+  }
+  print_json(out);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_analyze_command(CLI::App& app, const Context& ctx, int& exit_code) {
+  auto opt = std::make_shared<AnalyzeOptions>();
+  auto* cmd = app.add_subcommand("analyze", "run the pipeline on a recorded call (WAV)");
+  cmd->add_option("file", opt->wav, "the recording: PCM, mu-law or A-law WAV, any rate")
+      ->required();
+  cmd->add_option("--from", opt->from, "caller ID, to screen it as well");
+  cmd->add_option("--digit", opt->digit, "the key(s) the caller pressed, if known");
+  cmd->add_option("--origin-country", opt->origin_country, "network-reported origin country");
+  cmd->add_option("--stir", opt->stir, "STIR/SHAKEN StirVerstat value");
+  cmd->add_option("--prompt-end", opt->prompt_end_s,
+                  "seconds into the recording at which the IVR prompt ended (robocall check)")
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_flag("--events", opt->events, "include the audio events (speech, DTMF, tones)");
+  cmd->callback([&ctx, &exit_code, opt] { exit_code = run_analyze(ctx, *opt); });
+}
+
+}  // namespace spoofex::app
