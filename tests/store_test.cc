@@ -125,11 +125,28 @@ TEST_P(StoreTest, MigrateTwiceIsFine) {
   EXPECT_TRUE(third.ok()) << third.error();
 }
 
-TEST_P(StoreTest, SchemaVersionIsOneAfterMigrate) {
+TEST_P(StoreTest, MigrateReachesTheLatestSchema) {
   ASSERT_TRUE(db_->migrate().ok());
   auto version = db_->schema_version();
   ASSERT_TRUE(version.ok()) << version.error();
-  EXPECT_EQ(*version, 1);
+  EXPECT_EQ(*version, 2);
+}
+
+TEST_P(StoreTest, FeedbackIsStoredInOrderAndAudited) {
+  ASSERT_TRUE(db_->add_feedback({"CA1", "bike stolen yesterday", "complaint", "asha", ""}).ok());
+  ASSERT_TRUE(
+      db_->add_feedback({"", "press 1 for loan", "spam", "ravi", "2026-11-25T10:00:00Z"}).ok());
+  auto all = db_->list_feedback();
+  ASSERT_TRUE(all.ok()) << all.error();
+  // A shared PostgreSQL database may hold rows from earlier tests: look at the last two.
+  ASSERT_GE(all->size(), 2u);
+  const auto& a = (*all)[all->size() - 2];
+  const auto& b = all->back();
+  EXPECT_EQ(a.call_sid, "CA1");
+  EXPECT_EQ(a.category, "complaint");
+  EXPECT_FALSE(a.at.empty());
+  EXPECT_EQ(b.text, "press 1 for loan");
+  EXPECT_EQ(b.at, "2026-11-25T10:00:00Z");
 }
 
 TEST_P(StoreTest, NewListIsEmpty) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iostream>
 
 #include "app/commands.h"
@@ -67,13 +68,17 @@ int run_analyze(const Context& ctx, const AnalyzeOptions& opt) {
   } else if (!heard.digits.empty()) {
     digit = heard.digits.substr(0, 1);
   }
-  // Until triage lands, only the audio can settle a category: a silent-solution key
-  // is an emergency (safety rule 2), and a call with no speech and no key is blank.
-  nlohmann::json category = nullptr;
-  if (heard.silent_solution || opt.digit.find("55") != std::string::npos) {
-    category = "emergency";
-  } else if (heard.blank && opt.digit.empty()) {
-    category = "blank";
+  // Until speech recognition lands there is no transcript, so the words give no
+  // prediction; the keys and the audio verdict still decide what they can.
+  triage::Signals signals;
+  signals.digits = opt.digit.empty() ? heard.digits : opt.digit;
+  signals.silent_solution = heard.silent_solution;
+  signals.blank = heard.blank && opt.digit.empty();
+  const triage::Decision decision = triage::decide(signals, cfg->departments, cfg->fusion);
+  for (const auto& r : decision.reasons) {
+    const bool said = std::any_of(reasons.begin(), reasons.end(),
+                                  [&](const auto& j) { return j["code"] == r.code; });
+    if (!said) reasons.push_back({{"code", r.code}, {"flag", "triage"}, {"detail", r.detail}});
   }
   nlohmann::json out = {{"caller", caller},
                         {"flags",
@@ -85,8 +90,13 @@ int run_analyze(const Context& ctx, const AnalyzeOptions& opt) {
                         {"transcript", ""},
                         {"prediction", nullptr},
                         {"digit", digit},
-                        {"category", category},
-                        {"department", nullptr},
+                        {"category", decision.category.empty() ? nlohmann::json(nullptr)
+                                                               : nlohmann::json(decision.category)},
+                        {"department", decision.department.id},
+                        {"instructions", decision.department.instructions},
+                        {"forward_to", decision.department.number.empty()
+                                           ? nlohmann::json(nullptr)
+                                           : nlohmann::json(decision.department.number)},
                         {"reasons", reasons},
                         {"audio",
                          {{"duration_s", stats.duration_s},

@@ -10,6 +10,7 @@
 #include "app/config.h"
 #include "numbering/numbering.h"
 #include "store/store.h"
+#include "triage/triage.h"
 
 namespace spoofex::app {
 
@@ -28,6 +29,9 @@ class Context {
   static Result<numbering::NumberingPlan> plan(const Config& cfg);
   // Opens the database and brings its schema up to date.
   static Result<std::unique_ptr<store::Store>> open_store(const Config& cfg);
+  // The configured model, or one trained now from the shipped corpus.
+  static Result<triage::NaiveBayes> classifier(const Config& cfg);
+  static Result<triage::UrgencyScorer> urgency(const Config& cfg);
 };
 
 // One JSON object per line on stdout; invalid UTF-8 from callers is replaced, not fatal.
@@ -42,5 +46,6 @@ void add_screen_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_spam_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_db_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_analyze_command(CLI::App& app, const Context& ctx, int& exit_code);
+void add_triage_commands(CLI::App& app, const Context& ctx, int& exit_code);
 
 }  // namespace spoofex::app

@@ -48,6 +48,26 @@ Result<Config> load_config(const std::string& path) {
     p.burst.max_calls = static_cast<unsigned>(max_calls);
     p.burst.window = std::chrono::seconds(window);
     p.burst.capacity = static_cast<std::size_t>(capacity);
+    cfg.model_path = t["triage"]["model"].value_or(cfg.model_path);
+    cfg.distress_path = t["triage"]["distress"].value_or(cfg.distress_path);
+    cfg.afinn_path = t["triage"]["afinn"].value_or(cfg.afinn_path);
+    cfg.fusion.high_urgency = t["triage"]["high_urgency"].value_or(cfg.fusion.high_urgency);
+    cfg.fusion.accept_min_confidence =
+        t["triage"]["accept_min_confidence"].value_or(cfg.fusion.accept_min_confidence);
+    if (auto* deps = t["departments"].as_table()) {
+      for (const auto& [key, node] : *deps) {
+        const std::string category(key.str());
+        triage::Department* d = category == "operator_review"
+                                    ? &cfg.departments.operator_review
+                                    : &cfg.departments.by_category[category];
+        if (d->id.empty()) d->id = category;
+        d->name = node.as_table() ? (*node.as_table())["name"].value_or(d->name) : d->name;
+        if (auto* tbl = node.as_table()) {
+          d->number = (*tbl)["number"].value_or(d->number);
+          d->instructions = (*tbl)["instructions"].value_or(d->instructions);
+        }
+      }
+    }
   }
   if (const char* db = std::getenv("SPOOFEX_DB"); db && *db) cfg.db_url = db;
   return cfg;

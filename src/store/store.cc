@@ -148,6 +148,35 @@ class SociStore final : public Store {
     });
   }
 
+  Status add_feedback(const Feedback& f) override {
+    std::lock_guard lock(mu_);
+    return guarded("storing feedback", [&]() -> Status {
+      const std::string at = f.at.empty() ? utc_now_iso8601() : f.at;
+      soci::transaction tx(*sql_);
+      *sql_ << "INSERT INTO feedback (at, actor, call_sid, text, category) VALUES (:a, :b, :c, :d, "
+               ":e)",
+          soci::use(at), soci::use(f.actor), soci::use(f.call_sid), soci::use(f.text),
+          soci::use(f.category);
+      audit(at, f.actor, "feedback", f.call_sid, f.category);
+      tx.commit();
+      return Ok{};
+    });
+  }
+
+  Result<std::vector<Feedback>> list_feedback() override {
+    std::lock_guard lock(mu_);
+    return guarded("reading feedback", [&]() -> Result<std::vector<Feedback>> {
+      std::vector<Feedback> out;
+      soci::rowset<soci::row> rows =
+          (sql_->prepare << "SELECT call_sid, text, category, actor, at FROM feedback ORDER BY id");
+      for (const auto& r : rows) {
+        out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2),
+                       r.get<std::string>(3), r.get<std::string>(4)});
+      }
+      return out;
+    });
+  }
+
  private:
   int current_version() {
     soci::indicator ind = soci::i_ok;

@@ -24,6 +24,15 @@ struct SpamEntry {
   std::string added_at;  // ISO 8601 UTC, e.g. "2026-11-25T14:30:00Z"
 };
 
+// An operator's correction of a call's category: training data for the next model.
+struct Feedback {
+  std::string call_sid;  // may be empty for corrections not tied to a call
+  std::string text;      // what the caller said (the transcript the model saw)
+  std::string category;  // the correct category
+  std::string actor;
+  std::string at;  // ISO 8601 UTC; filled in when empty
+};
+
 // The current time as the store writes it ("2026-11-25T14:30:00Z").
 std::string utc_now_iso8601();
 
@@ -49,6 +58,10 @@ class Store {
   virtual Result<std::vector<SpamEntry>> list_spam() = 0;
   // Streams the active list without materialising it (10 M rows at start-up).
   virtual Status for_each_spam(const std::function<void(const SpamEntry&)>& visit) = 0;
+
+  // Operator corrections, audited; read back in order for training.
+  virtual Status add_feedback(const Feedback& feedback) = 0;
+  virtual Result<std::vector<Feedback>> list_feedback() = 0;
 };
 
 }  // namespace spoofex::store

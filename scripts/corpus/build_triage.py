@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Builds data/triage/train.tsv and data/triage/test.tsv for the triage classifier.
+
+Each file mixes three kinds of line:
+  hand    utterances written for spoofex, data/triage/handwritten/{train,test}/<label>.txt
+  frame   slot-filled frames (frames.py), a minority; train and test have separate frames and slot values
+  public  rows from the public datasets in --shared (public_data.py), lightly cleaned
+
+The test file is held out: its hand-written lines were written separately, its frames and slot values
+are its own, and its public rows come from the datasets' own test files (disaster, CLINC150, BANKING77)
+or from near-duplicate clusters assigned to test (SMS spam, robocalls). Any public row within Jaccard
+0.5 of a line in the other file is skipped. The build ends with the overlap check (check_overlap.py).
+
+Deterministic: the same inputs give byte-identical outputs.
+
+    python3 scripts/corpus/build_triage.py [--shared /work/shared/data] [--out data/triage]
+"""
+
+import argparse
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import frames  # noqa: E402
+import public_data  # noqa: E402
+from check_overlap import overlaps  # noqa: E402
+from textnorm import NearestIndex, asr_style, stable_fraction  # noqa: E402
+
+SEED = 20240611
+LABELS = ("emergency", "inquiry", "complaint", "spam")
+REPO = HERE.parent.parent
+
+# How many times each frame is expanded with fresh slot values.
+FRAME_EXPANSIONS = {"train": 5, "test": 2}
+
+# Public rows per file. Disaster rows: all curated ids (public_data.DISASTER_*_IDS).
+SMS_SPAM = {"train": 130, "test": 35}
+ROBOCALLS = {"train": 130, "test": 35}
+TEST_CLUSTER_SHARE = 0.25  # SMS spam and robocall near-duplicate clusters that go to test
+INTENT_QUOTAS = {  # (source, intent, label): (train, test)
+    ("clinc150", "traffic", "inquiry"): (22, 5),
+    ("clinc150", "directions", "inquiry"): (12, 3),
+    ("clinc150", "international_visa", "inquiry"): (8, 2),
+    ("clinc150", "report_lost_card", "inquiry"): (3, 1),
+    ("clinc150", "report_fraud", "inquiry"): (4, 1),
+    ("banking77", "verify_my_identity", "inquiry"): (6, 2),
+    ("banking77", "why_verify_identity", "inquiry"): (6, 2),
+    ("banking77", "unable_to_verify_identity", "inquiry"): (5, 2),
+    ("clinc150", "report_lost_card", "complaint"): (8, 2),
+    ("clinc150", "report_fraud", "complaint"): (16, 4),
+    ("clinc150", "lost_luggage", "complaint"): (10, 3),
+    ("banking77", "lost_or_stolen_phone", "complaint"): (22, 6),
+    ("banking77", "lost_or_stolen_card", "complaint"): (14, 4),
+    ("banking77", "compromised_card", "complaint"): (14, 4),
+    ("banking77", "card_payment_not_recognised", "complaint"): (16, 4),
+    ("banking77", "cash_withdrawal_not_recognised", "complaint"): (14, 4),
+}
+MAX_CROSS_OVERLAP_PUBLIC = 0.5  # a public row this close to a line of the other file is skipped
+MAX_CROSS_OVERLAP = 0.7         # the acceptance check
+
+
+def read_handwritten(split):
+    rows = []
+    folder = REPO / "data" / "triage" / "handwritten" / split
+    for label in LABELS:
+        path = folder / f"{label}.txt"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            if "\t" in text:
+                raise SystemExit(f"{path}:{n}: tab inside an utterance")
+            rows.append({"label": label, "text": text, "source": "hand-written",
+                         "key": f"handwritten/{split}/{label}.txt#line={n}"})
+    return rows
+
+
+def expand_frames(split, rng):
+    table = frames.TRAIN_FRAMES if split == "train" else frames.TEST_FRAMES
+    slots = frames.TRAIN_SLOTS if split == "train" else frames.TEST_SLOTS
+    rows = []
+    for label in LABELS:
+        for f_no, frame in enumerate(table[label]):
+            made = set()
+            for _ in range(FRAME_EXPANSIONS[split] * 4):  # tries; duplicates are skipped
+                if len(made) == FRAME_EXPANSIONS[split]:
+                    break
+                text = frame.format(**{k: rng.choice(v) for k, v in slots.items()})
+                if text not in made:
+                    made.add(text)
+                    rows.append({"label": label, "text": text, "source": "slot-filled frame",
+                                 "key": f"frames.py:{split}:{label}[{f_no}]"})
+    return rows
+
+
+def asr_some(row):
+    """Half of the public rows (fixed by their key) are written as a recogniser would print them."""
+    if stable_fraction("asr:" + row["key"]) < 0.5:
+        row = dict(row, text=asr_style(row["text"]))
+    return row
+
+
+def pick(candidates, n, rng, avoid):
+    """Up to n candidates, one per near-duplicate cluster, none too close to a line of the other file."""
+    clusters = public_data.cluster(candidates)
+    clusters.sort(key=lambda g: g[0]["key"])
+    rng.shuffle(clusters)
+    chosen = []
+    for group in clusters:
+        if len(chosen) == n:
+            break
+        row = asr_some(rng.choice(group))
+        if avoid is not None and avoid.nearest(row["text"])[0] > MAX_CROSS_OVERLAP_PUBLIC:
+            continue
+        chosen.append(row)
+    return chosen
+
+
+def split_by_cluster(candidates):
+    """SMS spam and robocalls have no official split: whole near-duplicate clusters go to one side."""
+    sides = {"train": [], "test": []}
+    for group in public_data.cluster(candidates):
+        anchor = min(c["key"] for c in group)
+        side = "test" if stable_fraction("split:" + anchor) < TEST_CLUSTER_SHARE else "train"
+        sides[side].extend(group)
+    return sides
+
+
+def public_rows(split, shared, rng, avoid, sms_sides, robo_sides):
+    rows = [asr_some(r) for r in public_data.disaster(shared, split)]
+    if avoid is not None:
+        rows = [r for r in rows if avoid.nearest(r["text"])[0] <= MAX_CROSS_OVERLAP_PUBLIC]
+    rows += pick(sms_sides[split], SMS_SPAM[split], rng, avoid)
+    rows += pick(robo_sides[split], ROBOCALLS[split], rng, avoid)
+    groups = public_data.intents(shared, split)
+    for gkey, (n_train, n_test) in INTENT_QUOTAS.items():
+        n = n_train if split == "train" else n_test
+        got = pick(groups.get(gkey, []), n, rng, avoid)
+        if len(got) < n:
+            raise SystemExit(f"{gkey}: only {len(got)} of {n} usable rows for {split}")
+        rows += got
+    return rows
+
+
+def dedupe(rows):
+    seen, out = set(), []
+    for r in rows:
+        k = (asr_style(r["text"]))
+        if k and k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
+
+
+def write(rows, out_dir, name, rng):
+    rows = sorted(rows, key=lambda r: (r["label"], r["text"]))
+    rng.shuffle(rows)
+    with open(out_dir / f"{name}.tsv", "w", encoding="utf-8", newline="\n") as f:
+        for r in rows:
+            f.write(f"{r['label']}\t{r['text']}\n")
+    return rows
+
+
+def write_provenance(files, out_dir):
+    with open(out_dir / "provenance.tsv", "w", encoding="utf-8", newline="\n") as f:
+        f.write("file\tline\tlabel\tsource\torigin\n")
+        for name, rows in files:
+            for n, r in enumerate(rows, 1):
+                f.write(f"{name}.tsv\t{n}\t{r['label']}\t{r['source']}\t{r['key']}\n")
+
+
+def report(name, rows):
+    total = len(rows)
+    by_label = Counter(r["label"] for r in rows)
+    sources = sorted({r["source"] for r in rows})
+    print(f"\n{name}.tsv: {total} lines")
+    print("| source | " + " | ".join(LABELS) + " | total |")
+    print("| --- |" + " ---: |" * (len(LABELS) + 1))
+    for s in sources:
+        c = Counter(r["label"] for r in rows if r["source"] == s)
+        print(f"| {s} | " + " | ".join(str(c[l]) for l in LABELS) + f" | {sum(c.values())} |")
+    print("| **total** | " + " | ".join(f"{by_label[l]} ({100 * by_label[l] / total:.1f}%)" for l in LABELS)
+          + f" | {total} |")
+    public = sum(1 for r in rows if r["source"] not in ("hand-written", "slot-filled frame"))
+    framed = sum(1 for r in rows if r["source"] == "slot-filled frame")
+    print(f"public share {100 * public / total:.1f}%  slot-filled share {100 * framed / total:.1f}%")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", default="/work/shared/data", help="folder holding the public datasets")
+    ap.add_argument("--out", default=str(REPO / "data" / "triage"))
+    args = ap.parse_args()
+    out_dir = Path(args.out)
+    rng = random.Random(SEED)
+
+    sms_sides = split_by_cluster(public_data.sms_spam(args.shared))
+    robo_sides = split_by_cluster(public_data.robocalls(args.shared))
+
+    # Test's own lines first, so train's public rows can keep clear of them.
+    test_own = dedupe(read_handwritten("test") + expand_frames("test", rng))
+    train_own = dedupe(read_handwritten("train") + expand_frames("train", rng))
+    train = dedupe(train_own + public_rows("train", args.shared, rng, NearestIndex([r["text"] for r in test_own]),
+                                           sms_sides, robo_sides))
+    test = dedupe(test_own + public_rows("test", args.shared, rng, NearestIndex([r["text"] for r in train]),
+                                         sms_sides, robo_sides))
+
+    train = write(train, out_dir, "train", rng)
+    test = write(test, out_dir, "test", rng)
+    write_provenance([("train", train), ("test", test)], out_dir)
+    report("train", train)
+    report("test", test)
+
+    found = overlaps([r["text"] for r in train], [r["text"] for r in test])
+    print(f"\nmax Jaccard word overlap test->train: {found[0][0]:.3f}")
+    for s, t, n in found[:5]:
+        print(f"  {s:.3f}  test: {t}\n         train: {n}")
+    bad = [f for f in found if f[0] > MAX_CROSS_OVERLAP]
+    if bad:
+        print(f"FAIL: {len(bad)} test lines overlap train by more than {MAX_CROSS_OVERLAP}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
