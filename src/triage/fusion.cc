@@ -119,6 +119,11 @@ Decision decide(const Signals& s, const Departments& deps, const FusionPolicy& p
   if (!said.empty()) {
     return make(std::string(said), deps, "digit_only", "caller pressed " + std::string(1, digit));
   }
+  if (!p) {
+    // Keys that name no category (say "9"), and no words: a human decides.
+    return review("", deps, "unknown_keys",
+                  "caller pressed " + s.digits + ", which names no category");
+  }
   if (p->confidence >= policy.accept_min_confidence) {
     return make(predicted, deps, "predicted",
                 "the caller's words read as " + predicted + " (" + pct(p->confidence) + ")");

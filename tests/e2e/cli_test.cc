@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -273,6 +275,151 @@ TEST_F(CliTest, MalformedConfigIsAClearError) {
   const CommandRun r = spoofex("--config " + cfg.string() + " screen --from 9876543210");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad.toml"), std::string::npos) << r.err;
+}
+
+}  // namespace
+
+namespace {
+
+// Recordings for the analyze tests, synthesised with sox and espeak-ng (both
+// installed by scripts/setup).
+class AnalyzeCliTest : public CliTest {
+ protected:
+  fs::path sox(const std::string& name, const std::string& input, const std::string& output_format,
+               const std::string& effects) {
+    const fs::path p = dir_ / name;
+    const std::string cmd =
+        "sox " + input + " " + output_format + " " + p.string() + " " + effects + " 2>/dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << "sox failed: " << cmd;
+    return p;
+  }
+  fs::path speech(const std::string& name, const std::string& text) {
+    const fs::path raw = dir_ / ("raw-" + name);
+    const std::string cmd = "espeak-ng -w " + raw.string() + " '" + text + "' 2>/dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << "espeak-ng failed: " << cmd;
+    return sox(name, raw.string(), "", "");
+  }
+  // DTMF keys (ITU-T Q.23 pairs) as 16-bit 8 kHz PCM: 1 s of silence, then each key
+  // for 120 ms with 100 ms gaps, then 1 s of silence.
+  fs::path keys(const std::string& name, const std::string& digits) {
+    std::vector<std::int16_t> pcm(8000, 0);
+    for (char d : digits) {
+      const double low = d == '5' ? 770 : 852, high = d == '5' ? 1336 : 1477;  // 5 or 9
+      for (int i = 0; i < 960; ++i) {
+        const double t = i / 8000.0;
+        pcm.push_back(static_cast<std::int16_t>(
+            6000 * (std::sin(2 * M_PI * low * t) + std::sin(2 * M_PI * high * t))));
+      }
+      pcm.insert(pcm.end(), 800, 0);
+    }
+    pcm.insert(pcm.end(), 8000, 0);
+    std::string wav = "RIFF....WAVEfmt ";
+    auto put = [&](std::uint32_t v, int bytes) {
+      for (int b = 0; b < bytes; ++b) wav.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
+    };
+    put(16, 4);
+    put(1, 2);
+    put(1, 2);
+    put(8000, 4);
+    put(16000, 4);
+    put(2, 2);
+    put(16, 2);
+    wav += "data";
+    put(static_cast<std::uint32_t>(pcm.size() * 2), 4);
+    for (std::int16_t v : pcm) put(static_cast<std::uint16_t>(v), 2);
+    const std::uint32_t riff = static_cast<std::uint32_t>(wav.size() - 8);
+    for (int b = 0; b < 4; ++b) wav[4 + b] = static_cast<char>((riff >> (8 * b)) & 0xff);
+    return write(name, wav);
+  }
+};
+
+TEST_F(AnalyzeCliTest, SilentMuLawCallIsBlankAndQueuedForCallBack) {
+  const fs::path wav = sox("silence.wav", "-n", "-r 8000 -c 1 -e mu-law", "trim 0 6");
+  const CommandRun r = spoofex("analyze " + wav.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = r.only();
+  EXPECT_EQ(j["flags"]["blank"], true);
+  EXPECT_EQ(j["category"], "blank");
+  EXPECT_EQ(j["department"], "callback_queue");
+  EXPECT_EQ(j["digits"], "");
+  EXPECT_EQ(j["digit"], nullptr);
+  EXPECT_EQ(j["transcript"], "");
+  for (const char* key : {"caller", "flags", "prediction", "reasons"})
+    EXPECT_TRUE(j.contains(key)) << key;
+}
+
+TEST_F(AnalyzeCliTest, SpeechIsNotBlank) {
+  const fs::path wav =
+      speech("speech.wav", "please send the police, my neighbour is beating his wife");
+  const fs::path tel =
+      sox("tel.wav", wav.string(), "-r 8000 -e mu-law", "sinc 300-3400 gain -n -25");
+  const json j = spoofex("analyze " + tel.string() + " --from 9876543210").only();
+  EXPECT_EQ(j["flags"]["blank"], false);
+  EXPECT_NE(j["category"], "blank");
+  EXPECT_EQ(j["caller"]["e164"], "+919876543210");
+}
+
+TEST_F(AnalyzeCliTest, KeysHeardInTheRecordingAreReportedInOrder) {
+  // 5 is 770 + 1336 Hz and 9 is 852 + 1477 Hz (ITU-T Q.23).
+  const fs::path wav = keys("keys.wav", "59");
+  const json j = spoofex("analyze " + wav.string()).only();
+  EXPECT_EQ(j["digits"], "59") << j.dump();
+  EXPECT_EQ(j["digit"], "5");
+}
+
+TEST_F(AnalyzeCliTest, SilentSolutionKeysMakeAnEmergency) {
+  const fs::path wav = keys("55.wav", "55");
+  const json j = spoofex("analyze " + wav.string()).only();
+  EXPECT_EQ(j["digits"], "55") << j.dump();
+  EXPECT_EQ(j["category"], "emergency");
+  EXPECT_EQ(j["department"], "control_room");
+  EXPECT_EQ(j["flags"]["blank"], false);
+}
+
+TEST_F(AnalyzeCliTest, CorruptWavIsAClearError) {
+  const fs::path bad = write("bad.wav", std::string("RIFF\x10\x00\x00\x00WAVEjunk", 16));
+  const CommandRun r = spoofex("analyze " + bad.string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.wav"), std::string::npos) << r.err;
+  EXPECT_EQ(spoofex("analyze " + (dir_ / "missing.wav").string()).exit_code, 2);
+}
+
+TEST_F(CliTest, ClassifyWritesOneObjectPerLine) {
+  const CommandRun r =
+      spoofex("classify",
+              "there is a fire in our building please come fast\n\nmy bike was stolen yesterday\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto v = r.lines();
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0]["category"], "emergency");
+  EXPECT_GT(v[0]["urgency"].get<double>(), 0.5);
+  double sum = 0;
+  for (const auto& [k, p] : v[0]["scores"].items()) sum += p.get<double>();
+  EXPECT_NEAR(sum, 1.0, 1e-6);
+  EXPECT_EQ(v[2]["category"], "complaint");
+}
+
+TEST_F(CliTest, TrainIncludesNothingItCannotReadAndEvalPrintsATable) {
+  const fs::path data = write("d.tsv", "emergency\thelp fire\nbogus\tline\n");
+  EXPECT_EQ(spoofex("train --data " + data.string() + " --out " + (dir_ / "m").string()).exit_code,
+            2);
+  const fs::path good =
+      write("g.tsv",
+            "emergency\thelp there is a fire\ninquiry\thow do i get verification\n"
+            "complaint\tmy phone was stolen last week\nspam\tyou won a lottery press one\n");
+  const CommandRun t = spoofex("train --data " + good.string() + " --out " + (dir_ / "m").string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(t.only()["examples"], 4);
+  const CommandRun e =
+      spoofex("eval --data " + good.string() + " --model " + (dir_ / "m").string());
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("macro-F1"), std::string::npos);
+  EXPECT_NE(e.out.find("keyword-rules"), std::string::npos);
+  const CommandRun ej =
+      spoofex("eval --json --data " + good.string() + " --model " + (dir_ / "m").string());
+  const json j = ej.only();
+  EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), 1.0);
+  EXPECT_TRUE(j["baselines"].contains("majority_class"));
 }
 
 }  // namespace
