@@ -37,6 +37,8 @@ test: setup format-check build build-asan
 
 bench: build
 	$(BUILD)/screen_bench
+	$(BUILD)/audio_bench
+	$(BUILD)/triage_bench
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
