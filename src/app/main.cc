@@ -20,6 +20,7 @@ int run(int argc, char** argv) {
   add_db_command(app, ctx, exit_code);
   add_analyze_command(app, ctx, exit_code);
   add_triage_commands(app, ctx, exit_code);
+  add_transcribe_command(app, ctx, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -1,0 +1,111 @@
+#include <chrono>
+#include <deque>
+
+#include "app/commands.h"
+#include "audio/audio.h"
+#include "speech/speech.h"
+
+namespace spoofex::app {
+namespace {
+
+constexpr std::size_t kFrame = 160;   // 20 ms at 8 kHz
+constexpr std::size_t kPreRoll = 25;  // frames kept before a speech start (0.5 s)
+
+struct TranscribeOptions {
+  std::string wav;
+  double comfort_noise_dbfs = -60;
+  bool ungated = false;
+};
+
+}  // namespace
+
+// Feeds only the voiced parts of a recording to the recogniser, as the live pipeline
+// does: the audio analyzer finds speech, and 0.5 s of audio before each start is
+// replayed so the first word is not cut.
+Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Recording& rec,
+                                         bool gated) {
+  const std::vector<std::int16_t> pcm = audio::resample(rec.samples, rec.sample_rate, 8000);
+  auto r = engine.recognizer();
+  if (!r) return Error{r.error()};
+  auto& recognizer = **r;
+  std::string transcript;
+  auto append = [&](const speech::Hypothesis& h) {
+    if (h.text.empty()) return;
+    if (!transcript.empty()) transcript += ' ';
+    transcript += h.text;
+  };
+  if (!gated) {
+    if (auto st = recognizer.accept(pcm); !st) return Error{st.error()};
+    append(recognizer.finish());
+    return transcript;
+  }
+  audio::AnalyzerConfig cfg;
+  cfg.encoding = audio::Encoding::pcm16;
+  audio::AudioAnalyzer analyzer(cfg);
+  std::deque<std::span<const std::int16_t>> pre_roll;
+  bool speaking = false;
+  for (std::size_t i = 0; i < pcm.size(); i += kFrame) {
+    const std::span<const std::int16_t> frame(pcm.data() + i, std::min(kFrame, pcm.size() - i));
+    for (const auto& e : analyzer.feed_pcm(frame)) {
+      if (e.kind == audio::EventKind::speech_start) {
+        speaking = true;
+        for (const auto& f : pre_roll) {
+          if (auto st = recognizer.accept(f); !st) return Error{st.error()};
+        }
+        pre_roll.clear();
+      } else if (e.kind == audio::EventKind::speech_end) {
+        speaking = false;
+        append(recognizer.finish());
+      }
+    }
+    if (speaking) {
+      if (auto st = recognizer.accept(frame); !st) return Error{st.error()};
+    } else {
+      pre_roll.push_back(frame);
+      if (pre_roll.size() > kPreRoll) pre_roll.pop_front();
+    }
+  }
+  if (speaking) append(recognizer.finish());
+  return transcript;
+}
+
+namespace {
+
+int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
+  auto cfg = ctx.config();
+  if (!cfg) return fail(cfg.error());
+  auto rec = audio::read_wav(opt.wav);
+  if (!rec) return fail("transcribe: " + rec.error());
+  speech::EngineConfig ecfg = cfg->speech;
+  ecfg.pool = 1;
+  ecfg.comfort_noise_dbfs = opt.comfort_noise_dbfs;
+  auto engine = speech::make_engine(ecfg);
+  if (!engine) return fail(engine.error(), kExitFailure);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto text = transcribe_recording(**engine, *rec, !opt.ungated);
+  if (!text) return fail(text.error(), kExitFailure);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double duration = rec->duration_s();
+  print_json({{"transcript", *text},
+              {"duration_s", duration},
+              {"rtf", duration > 0 ? seconds / duration : 0.0},
+              {"engine", (*engine)->name()}});
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_transcribe_command(CLI::App& app, const Context& ctx, int& exit_code) {
+  auto opt = std::make_shared<TranscribeOptions>();
+  auto* cmd = app.add_subcommand("transcribe", "speech to text for a recording (WAV)");
+  cmd->add_option("file", opt->wav, "the recording: PCM, mu-law or A-law WAV, any rate")
+      ->required();
+  cmd->add_option("--comfort-noise", opt->comfort_noise_dbfs,
+                  "dBFS of the noise added above 4 kHz for the wideband model (0: none)")
+      ->check(CLI::Range(-120.0, 0.0));
+  cmd->add_flag("--ungated", opt->ungated, "decode all the audio, not only the voiced parts");
+  cmd->callback([&ctx, &exit_code, opt] { exit_code = run_transcribe(ctx, *opt); });
+}
+
+}  // namespace spoofex::app

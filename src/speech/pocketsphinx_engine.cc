@@ -1,0 +1,201 @@
+#include <pocketsphinx.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <random>
+
+#include "audio/audio.h"
+#include "speech/engines.h"
+
+namespace spoofex::speech {
+namespace {
+
+constexpr double kFrameRate = 100.0;  // PocketSphinx frames per second (-frate 100)
+
+struct DecoderDeleter {
+  void operator()(ps_decoder_t* ps) const { ps_free(ps); }
+};
+using Decoder = std::unique_ptr<ps_decoder_t, DecoderDeleter>;
+
+class PocketSphinxEngine;
+
+// Upsamples 8 kHz telephone audio to the model's 16 kHz and fills the empty band
+// above 4 kHz with faint noise, so the model's upper filters see what they saw in
+// training (silence there is what makes a wideband model fail on narrowband audio).
+class NarrowbandFrontEnd {
+ public:
+  explicit NarrowbandFrontEnd(double noise_dbfs)
+      : up_(8000, 16000),
+        noise_(noise_dbfs < 0 ? 32768.0 * std::pow(10.0, noise_dbfs / 20.0) : 0) {}
+
+  std::span<const std::int16_t> process(std::span<const std::int16_t> in) {
+    out_.resize(in.size() * 2 + 32);
+    out_.resize(up_.process(in, out_));
+    if (noise_ > 0) {
+      // White noise differenced once: a rising spectrum that sits above 4 kHz.
+      for (auto& s : out_) {
+        const double n = dist_(rng_);
+        const double hi = (n - last_) * noise_;
+        last_ = n;
+        s = static_cast<std::int16_t>(std::clamp(s + hi, -32768.0, 32767.0));
+      }
+    }
+    return out_;
+  }
+
+ private:
+  audio::Resampler up_;
+  double noise_;
+  std::vector<std::int16_t> out_;
+  std::mt19937 rng_{20261125};
+  std::normal_distribution<double> dist_{0.0, 0.5};
+  double last_ = 0;
+};
+
+class PocketSphinxRecognizer final : public Recognizer {
+ public:
+  PocketSphinxRecognizer(PocketSphinxEngine& engine, Decoder decoder, double noise_dbfs);
+  ~PocketSphinxRecognizer() override;
+
+  Status accept(std::span<const std::int16_t> pcm) override {
+    if (!started_) {
+      if (ps_start_utt(ps_.get()) < 0) return Error{"pocketsphinx: cannot start an utterance"};
+      started_ = true;
+    }
+    const auto wide = front_.process(pcm);
+    if (ps_process_raw(ps_.get(), wide.data(), wide.size(), 0, 0) < 0) {
+      return Error{"pocketsphinx: decoding failed"};
+    }
+    return Ok{};
+  }
+
+  Hypothesis partial() override {
+    Hypothesis h;
+    if (!started_) return h;
+    int32 score = 0;
+    if (const char* hyp = ps_get_hyp(ps_.get(), &score)) h.text = hyp;
+    return h;
+  }
+
+  Hypothesis finish() override {
+    Hypothesis h;
+    h.final = true;
+    if (!started_) return h;
+    ps_end_utt(ps_.get());
+    started_ = false;
+    int32 score = 0;
+    if (const char* hyp = ps_get_hyp(ps_.get(), &score)) h.text = hyp;
+    for (ps_seg_t* seg = ps_seg_iter(ps_.get()); seg; seg = ps_seg_next(seg)) {
+      const std::string w = ps_seg_word(seg);
+      // Fillers (<s>, </s>, <sil>, [NOISE]) are not words the caller said.
+      if (w.empty() || w[0] == '<' || w[0] == '[') continue;
+      int sf = 0, ef = 0;
+      ps_seg_frames(seg, &sf, &ef);
+      int32 ascr = 0, lscr = 0, lback = 0;
+      const int32 post = ps_seg_prob(seg, &ascr, &lscr, &lback);
+      const auto paren = w.find('(');  // alternate pronunciations: "read(2)"
+      h.words.push_back(
+          {w.substr(0, paren), sf / kFrameRate, (ef + 1) / kFrameRate,
+           std::exp(static_cast<double>(logmath_log_to_ln(ps_get_logmath(ps_.get()), post)))});
+    }
+    return h;
+  }
+
+ private:
+  PocketSphinxEngine& engine_;
+  Decoder ps_;
+  NarrowbandFrontEnd front_;
+  bool started_ = false;
+};
+
+class PocketSphinxEngine final : public Engine {
+ public:
+  explicit PocketSphinxEngine(EngineConfig cfg) : cfg_(std::move(cfg)) {}
+
+  std::string_view name() const override { return "pocketsphinx"; }
+
+  Result<Decoder> load() {
+    cmd_ln_t* config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", cfg_.model_dir.c_str(), "-lm",
+                                   cfg_.language_model.c_str(), "-dict", cfg_.dictionary.c_str(),
+                                   "-logfn", "/dev/null", "-samprate", "16000", nullptr);
+    if (!config) return Error{"pocketsphinx: bad configuration"};
+    ps_decoder_t* ps = ps_init(config);
+    cmd_ln_free_r(config);  // the decoder holds its own reference
+    if (!ps) {
+      return Error{"pocketsphinx: cannot load the model from " + cfg_.model_dir + " (dictionary " +
+                   cfg_.dictionary + ", language model " + cfg_.language_model + ")"};
+    }
+    return Decoder(ps);
+  }
+
+  Status warm() {
+    std::lock_guard lock(mu_);
+    while (idle_.size() < cfg_.pool) {
+      auto d = load();
+      if (!d) return Error{d.error()};
+      idle_.push_back(std::move(*d));
+    }
+    return Ok{};
+  }
+
+  Result<std::unique_ptr<Recognizer>> recognizer() override {
+    Decoder d;
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        d = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (!d) {
+      // Pool exhausted: more calls than decoders; load one more (slow, but correct).
+      auto loaded = load();
+      if (!loaded) return Error{loaded.error()};
+      d = std::move(*loaded);
+    }
+    return std::unique_ptr<Recognizer>(
+        std::make_unique<PocketSphinxRecognizer>(*this, std::move(d), cfg_.comfort_noise_dbfs));
+  }
+
+  void give_back(Decoder d) {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < cfg_.pool) idle_.push_back(std::move(d));
+  }
+
+ private:
+  EngineConfig cfg_;
+  std::mutex mu_;
+  std::vector<Decoder> idle_;
+};
+
+PocketSphinxRecognizer::PocketSphinxRecognizer(PocketSphinxEngine& engine, Decoder decoder,
+                                               double noise_dbfs)
+    : engine_(engine), ps_(std::move(decoder)), front_(noise_dbfs) {}
+
+PocketSphinxRecognizer::~PocketSphinxRecognizer() {
+  if (started_) ps_end_utt(ps_.get());
+  engine_.give_back(std::move(ps_));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> make_pocketsphinx(EngineConfig cfg) {
+  namespace fs = std::filesystem;
+  const std::string base = "/usr/share/pocketsphinx/model/en-us";
+  if (cfg.model_dir.empty()) cfg.model_dir = base + "/en-us";
+  if (cfg.dictionary.empty()) cfg.dictionary = base + "/cmudict-en-us.dict";
+  if (cfg.language_model.empty()) cfg.language_model = base + "/en-us.lm.bin";
+  for (const auto& p : {cfg.model_dir, cfg.dictionary, cfg.language_model}) {
+    if (!fs::exists(p)) {
+      return Error{"pocketsphinx: '" + p +
+                   "' is missing (Debian packages pocketsphinx-en-us; run make setup)"};
+    }
+  }
+  auto engine = std::make_unique<PocketSphinxEngine>(std::move(cfg));
+  if (auto st = engine->warm(); !st) return Error{st.error()};
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+}  // namespace spoofex::speech

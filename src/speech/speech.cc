@@ -1,0 +1,51 @@
+#include "speech/speech.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "speech/engines.h"
+
+namespace spoofex::speech {
+namespace {
+
+std::vector<std::string> words(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '\'' || c >= 0x80) {
+      cur += static_cast<char>(std::tolower(c));
+    } else if (!cur.empty()) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> make_engine(const EngineConfig& config) {
+  if (config.engine == "pocketsphinx") return make_pocketsphinx(config);
+  return Error{"unknown speech engine '" + config.engine + "' (pocketsphinx)"};
+}
+
+double word_error_rate(std::string_view reference, std::string_view hypothesis) {
+  const auto r = words(reference), h = words(hypothesis);
+  if (r.empty()) return h.empty() ? 0.0 : 1.0;
+  // Levenshtein distance over words, one row at a time.
+  std::vector<std::size_t> prev(h.size() + 1), cur(h.size() + 1);
+  for (std::size_t j = 0; j <= h.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= r.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= h.size(); ++j) {
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r[i - 1] == h[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return static_cast<double>(prev[h.size()]) / static_cast<double>(r.size());
+}
+
+}  // namespace spoofex::speech

@@ -1,0 +1,72 @@
+// speech: what the caller said. A `Recognizer` per call, created from an `Engine`
+// that loads the model once (design.md, pipeline stage 4). Only voiced audio from
+// the audio module should reach it.
+//
+//   auto engine = make_engine({.engine = "pocketsphinx"});
+//   auto rec = (*engine)->recognizer();
+//   (*rec)->accept(pcm_8k);                 // as audio arrives, 20 ms at a time
+//   Hypothesis h = (*rec)->finish();        // h.text, h.words[i].start_s ...
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace spoofex::speech {
+
+struct Word {
+  std::string text;
+  double start_s = 0;
+  double end_s = 0;
+  double confidence = 0;  // posterior probability in [0, 1]
+};
+
+struct Hypothesis {
+  std::string text;
+  std::vector<Word> words;
+  bool final = false;
+};
+
+// One call's decoding. Not thread-safe; one thread at a time per call.
+class Recognizer {
+ public:
+  virtual ~Recognizer() = default;
+  // 16-bit linear PCM at 8 kHz (telephone audio), any number of samples.
+  virtual Status accept(std::span<const std::int16_t> pcm) = 0;
+  // The best guess so far (cheap enough to call a few times a second).
+  virtual Hypothesis partial() = 0;
+  // Ends the utterance and returns the final hypothesis; accept() may start another.
+  virtual Hypothesis finish() = 0;
+};
+
+struct EngineConfig {
+  std::string engine = "pocketsphinx";  // or "vosk"
+  std::string model_dir;                // pocketsphinx: acoustic model dir; vosk: model dir
+  std::string dictionary;               // pocketsphinx pronunciation dictionary
+  std::string language_model;           // pocketsphinx LM (ARPA or binary)
+  // Telephone audio has nothing above 4 kHz, where a 16 kHz model expects energy:
+  // after upsampling, add faint noise there (dBFS; 0 turns it off).
+  double comfort_noise_dbfs = -60;
+  unsigned pool = 4;  // decoders kept loaded, so a new call starts in milliseconds
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual std::string_view name() const = 0;
+  virtual Result<std::unique_ptr<Recognizer>> recognizer() = 0;
+};
+
+// Loads the configured engine; fails with a message naming what is missing.
+Result<std::unique_ptr<Engine>> make_engine(const EngineConfig& config);
+
+// Word error rate of `hypothesis` against `reference` (lower-cased word tokens):
+// (substitutions + deletions + insertions) / reference words.
+double word_error_rate(std::string_view reference, std::string_view hypothesis);
+
+}  // namespace spoofex::speech
