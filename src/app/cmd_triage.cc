@@ -143,17 +143,31 @@ int run_eval(const Context& ctx, const TriageOptions& opt) {
                         : triage::NaiveBayes::load(opt.model);
   if (!model) return fail(model.error(), kExitFailure);
   const auto& nb = *model;
+  auto urgency = Context::urgency(*cfg);
+  if (!urgency) return fail(urgency.error(), kExitFailure);
   const Category majority = triage::majority_class(*train);
+  // The whole triage as a call without a key meets it: the model, the urgency score
+  // and the fusion rules (an undecided call counts as the model's category).
+  auto fused = [&](std::string_view t) {
+    const triage::Prediction p = nb.predict(t);
+    triage::Signals s;
+    s.prediction = &p;
+    s.urgency = urgency->score(t);
+    const auto d = triage::decide(s, cfg->departments, cfg->fusion);
+    return triage::category_from(d.category).value_or(p.category);
+  };
   std::vector<std::pair<std::string, triage::Metrics>> rows = {
       {opt.model.empty() ? "naive-bayes" : "naive-bayes (" + opt.model + ")",
        triage::evaluate(*data, [&](std::string_view t) { return nb.predict(t).category; })},
+      {"naive-bayes+urgency", triage::evaluate(*data, fused)},
       {"majority-class", triage::evaluate(*data, [&](std::string_view) { return majority; })},
       {"keyword-rules", triage::evaluate(*data, triage::keyword_rule)}};
   if (opt.json) {
     nlohmann::json j = metrics_json(rows[0].second);
     j["data"] = opt.data;
-    j["baselines"] = {{"majority_class", metrics_json(rows[1].second)},
-                      {"keyword_rules", metrics_json(rows[2].second)}};
+    j["with_urgency_rules"] = metrics_json(rows[1].second);
+    j["baselines"] = {{"majority_class", metrics_json(rows[2].second)},
+                      {"keyword_rules", metrics_json(rows[3].second)}};
     print_json(j);
   } else {
     print_table(rows);
