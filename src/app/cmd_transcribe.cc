@@ -1,5 +1,6 @@
 #include <chrono>
 #include <deque>
+#include <fstream>
 
 #include "app/commands.h"
 #include "audio/audio.h"
@@ -106,6 +107,44 @@ void add_transcribe_command(CLI::App& app, const Context& ctx, int& exit_code) {
       ->check(CLI::Range(-120.0, 0.0));
   cmd->add_flag("--ungated", opt->ungated, "decode all the audio, not only the voiced parts");
   cmd->callback([&ctx, &exit_code, opt] { exit_code = run_transcribe(ctx, *opt); });
+}
+
+}  // namespace spoofex::app
+
+namespace spoofex::app {
+namespace {
+
+struct LmOptions {
+  std::string data;
+  std::string out;
+  std::string dictionary = speech::kDefaultDictionary;
+};
+
+int run_lm(const LmOptions& opt) {
+  auto examples = triage::load_examples(opt.data);
+  if (!examples) return fail("lm: " + examples.error());
+  auto known = speech::load_dictionary_words(opt.dictionary);
+  if (!known) return fail(known.error(), kExitFailure);
+  std::vector<std::string> sentences;
+  for (const auto& e : *examples) sentences.push_back(e.text);
+  const std::string arpa = speech::build_arpa(sentences, *known);
+  std::ofstream f(opt.out, std::ios::binary | std::ios::trunc);
+  if (!(f << arpa)) return fail("lm: cannot write '" + opt.out + "'", kExitFailure);
+  print_json({{"out", opt.out}, {"sentences", sentences.size()}, {"bytes", arpa.size()}});
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_lm_command(CLI::App& app, int& exit_code) {
+  auto opt = std::make_shared<LmOptions>();
+  auto* cmd =
+      app.add_subcommand("lm", "build a domain language model (ARPA) from labelled utterances");
+  cmd->add_option("--data", opt->data, "label<TAB>text lines, e.g. data/triage/train.tsv")
+      ->required();
+  cmd->add_option("--out", opt->out, "the ARPA file to write")->required();
+  cmd->add_option("--dictionary", opt->dictionary, "pronunciation dictionary (cmudict format)");
+  cmd->callback([&exit_code, opt] { exit_code = run_lm(*opt); });
 }
 
 }  // namespace spoofex::app

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,6 +65,14 @@ class Engine {
 
 // Loads the configured engine; fails with a message naming what is missing.
 Result<std::unique_ptr<Engine>> make_engine(const EngineConfig& config);
+
+// The words a PocketSphinx pronunciation dictionary (cmudict format) knows.
+Result<std::set<std::string>> load_dictionary_words(const std::string& path);
+// A bigram ARPA language model of `sentences`, over the `known` words only.
+std::string build_arpa(const std::vector<std::string>& sentences,
+                       const std::set<std::string>& known);
+inline constexpr const char* kDefaultDictionary =
+    "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";
 
 // Word error rate of `hypothesis` against `reference` (lower-cased word tokens):
 // (substitutions + deletions + insertions) / reference words.
