@@ -16,6 +16,7 @@ struct TranscribeOptions {
   std::string wav;
   double comfort_noise_dbfs = -60;
   bool ungated = false;
+  std::string frontend_out;
 };
 
 }  // namespace
@@ -77,6 +78,13 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
   if (!cfg) return fail(cfg.error());
   auto rec = audio::read_wav(opt.wav);
   if (!rec) return fail("transcribe: " + rec.error());
+  if (!opt.frontend_out.empty()) {
+    const auto pcm = audio::resample(rec->samples, rec->sample_rate, 8000);
+    const auto wide = speech::narrowband_to_wideband(pcm, opt.comfort_noise_dbfs);
+    if (auto st = audio::write_wav(opt.frontend_out, wide, 16000); !st)
+      return fail(st.error(), kExitFailure);
+    return kExitOk;
+  }
   speech::EngineConfig ecfg = cfg->speech;
   ecfg.pool = 1;
   ecfg.comfort_noise_dbfs = opt.comfort_noise_dbfs;
@@ -106,6 +114,9 @@ void add_transcribe_command(CLI::App& app, const Context& ctx, int& exit_code) {
                   "dBFS of the noise added above 4 kHz for the wideband model (0: none)")
       ->check(CLI::Range(-120.0, 0.0));
   cmd->add_flag("--ungated", opt->ungated, "decode all the audio, not only the voiced parts");
+  cmd->add_option(
+      "--frontend-out", opt->frontend_out,
+      "write the 16 kHz audio the recogniser hears to this WAV and stop (adaptation data)");
   cmd->callback([&ctx, &exit_code, opt] { exit_code = run_transcribe(ctx, *opt); });
 }
 

@@ -19,12 +19,14 @@ constexpr int kWindowFrames = 30;  // speech start/end decisions look at the las
 constexpr std::uint32_t kWindowMask = (1u << kWindowFrames) - 1;
 constexpr std::size_t kMaxEvents = 64;
 constexpr std::size_t kMaxDigits = 64;
-constexpr double kMinSpeechDbfs = -55.0;  // quieter than this is not a caller's voice
-constexpr double kAboveFloorDb = 6.0;     // a voiced frame stands out from the noise floor
-constexpr double kFloorRiseDb = 0.05;     // per frame: the floor follows rising noise in ~s
-constexpr double kMinPeriodicity = 0.40;  // normalised autocorrelation at the pitch lag
-constexpr double kMaxPeriodicity = 0.97;  // above this a frame is a pure tone
-constexpr double kVadLevelDbfs = -20.0;   // level at which frames are shown to the VAD
+constexpr double kMinSpeechDbfs = -55.0;       // quieter than this is not a caller's voice
+constexpr double kAboveFloorDb = 6.0;          // a voiced frame stands out from the noise floor
+constexpr double kFloorRiseDb = 0.05;          // per frame: the floor follows rising noise in ~s
+constexpr double kMinPeriodicity = 0.40;       // normalised autocorrelation at the pitch lag
+constexpr double kWhisperAboveFloorDb = 15.0;  // unvoiced frames that count as whisper ...
+constexpr int kWhisperFrames = 18;             // ... when this many of the last 30 are
+constexpr double kMaxPeriodicity = 0.97;       // above this a frame is a pure tone
+constexpr double kVadLevelDbfs = -20.0;        // level at which frames are shown to the VAD
 
 std::string seconds(double s) {
   char buf[32];
@@ -77,6 +79,7 @@ struct AudioAnalyzer::State {
   std::unique_ptr<Resampler> down;  // 16 kHz input only
 
   std::int16_t frame[kFrame] = {};
+  int odd_byte = -1;  // pcm16: a low byte waiting for its high byte
   int frame_len = 0;
   std::int64_t frames = 0;
 
@@ -92,10 +95,12 @@ struct AudioAnalyzer::State {
 
   // Pitch analysis keeps the previous frame, pre-emphasised and decimated to 4 kHz.
   float pitch_buf[kFrame] = {};
-  float emphasis_x = 0;  // last input sample
-  float emphasis_d = 0;  // last once-differenced sample
+  float emphasis_x = 0;   // last input sample
+  float emphasis_d = 0;   // last differenced sample
+  float emphasis_d2 = 0;  // the one before
 
   std::uint32_t voiced_mask = 0;
+  std::uint32_t whisper_mask = 0;
   bool in_speech = false;
   std::int64_t last_voiced = -1;
   double first_speech_s = -1;
@@ -140,24 +145,23 @@ struct AudioAnalyzer::State {
     s->ans_heard = true;
   }
 
-  // Appends the frame to the pitch history: differenced twice (+12 dB/octave, so
-  // low-frequency noise, which dominates brown noise and rumble, cannot pass for
-  // a pitch period) and decimated to 4 kHz (so the search is cheap).
+  // Appends the frame to the pitch history: differenced (so low-frequency noise,
+  // which dominates brown noise and rumble, cannot pass for a pitch period) and
+  // decimated to 4 kHz (so the search is cheap).
   void append_pitch_history(const std::int16_t* x) {
     constexpr int kHalf = kFrame / 2;
     std::copy(pitch_buf + kHalf, pitch_buf + kFrame, pitch_buf);
-    float d1 = 0;
     for (int i = 0; i < kFrame; ++i) {
+      // A plain difference (a zero at DC, +6 dB/octave) whitens brown noise and rumble.
       const float in = static_cast<float>(x[i]);
-      const float first = in - 0.95f * emphasis_x;
-      const float second = first - 0.95f * emphasis_d;
+      const float d = in - emphasis_x;
       emphasis_x = in;
-      emphasis_d = first;
-      if (i & 1) {
-        pitch_buf[kHalf + i / 2] = 0.5f * (d1 + second);
-      } else {
-        d1 = second;
-      }
+      // [1 2 1]/4 low-pass (a zero at 4 kHz) before keeping every second sample,
+      // so the upper band does not fold back over the harmonics.
+      const float smoothed = 0.25f * (emphasis_d2 + 2.0f * emphasis_d + d);
+      emphasis_d2 = emphasis_d;
+      emphasis_d = d;
+      if (i & 1) pitch_buf[kHalf + i / 2] = smoothed;
     }
   }
 
@@ -169,8 +173,15 @@ struct AudioAnalyzer::State {
     for (int i = 0; i < kFrame; ++i) prefix[i + 1] = prefix[i] + pitch_buf[i] * pitch_buf[i];
     float best = 0;
     for (int lag = 10; lag <= 50; ++lag) {
-      float dot = 0;
-      for (int n = 0; n + lag < kFrame; ++n) dot += pitch_buf[n] * pitch_buf[n + lag];
+      // Four partial sums: independent chains the compiler can keep in vector lanes.
+      float acc[4] = {0, 0, 0, 0};
+      const int len = kFrame - lag;
+      int n = 0;
+      for (; n + 4 <= len; n += 4) {
+        for (int k = 0; k < 4; ++k) acc[k] += pitch_buf[n + k] * pitch_buf[n + k + lag];
+      }
+      for (; n < len; ++n) acc[0] += pitch_buf[n] * pitch_buf[n + lag];
+      const float dot = (acc[0] + acc[1]) + (acc[2] + acc[3]);
       const float e0 = prefix[kFrame - lag], e1 = prefix[kFrame] - prefix[lag];
       if (dot > 0 && e0 > 0 && e1 > 0) best = std::max(best, dot / std::sqrt(e0 * e1));
     }
@@ -206,7 +217,9 @@ struct AudioAnalyzer::State {
     st.level_dbfs = 0.9 * st.level_dbfs + 0.1 * db;
     st.peak_dbfs = std::max(st.peak_dbfs, db);
 
-    const bool tone = dtmf_rx_status(dtmf) != 0 || cng_heard || ans_heard;
+    // A key being pressed is not speech; tone frames are excluded by their purity below
+    // (a detector's "heard" flag stays set, and speech after a fax tone is still speech).
+    const bool tone = dtmf_rx_status(dtmf) != 0;
     append_pitch_history(x);
     bool voiced = !tone && db > kMinSpeechDbfs && db > st.noise_floor_dbfs + kAboveFloorDb &&
                   vad_says_voice(x, db);
@@ -215,6 +228,13 @@ struct AudioAnalyzer::State {
       const float p = periodicity();
       voiced = p >= kMinPeriodicity && p <= kMaxPeriodicity;
     }
+    // Whispered speech has no pitch. It still stands well clear of the background for
+    // most of a sustained stretch, which hiss, hum and short rustles do not.
+    const bool breathy = !tone && !voiced && db > kMinSpeechDbfs &&
+                         db > st.noise_floor_dbfs + kWhisperAboveFloorDb &&
+                         periodicity() <= kMaxPeriodicity;
+    whisper_mask = ((whisper_mask << 1) | (breathy ? 1u : 0u)) & kWindowMask;
+    if (breathy) voiced = std::popcount(whisper_mask) >= kWhisperFrames;
     update_speech(voiced);
     ++frames;
     st.duration_s = now_s();
@@ -318,6 +338,13 @@ std::span<const Event> AudioAnalyzer::feed(std::span<const std::uint8_t> encoded
   std::int16_t buf[kFrame * 2];
   const auto enc = s_->cfg.encoding;
   const std::size_t width = enc == Encoding::pcm16 ? 2 : 1;
+  if (enc == Encoding::pcm16 && s_->odd_byte >= 0 && !encoded.empty()) {
+    // The low byte of a sample arrived at the end of the previous call.
+    const std::int16_t sample = static_cast<std::int16_t>(s_->odd_byte | (encoded[0] << 8));
+    s_->feed_linear(&sample, 1);
+    s_->odd_byte = -1;
+    encoded = encoded.subspan(1);
+  }
   while (encoded.size() >= width) {
     const std::size_t n = std::min<std::size_t>(encoded.size() / width, kFrame * 2);
     for (std::size_t i = 0; i < n; ++i) {
@@ -336,6 +363,7 @@ std::span<const Event> AudioAnalyzer::feed(std::span<const std::uint8_t> encoded
     s_->feed_linear(buf, n);
     encoded = encoded.subspan(n * width);
   }
+  if (!encoded.empty()) s_->odd_byte = encoded[0];  // pcm16 split mid-sample
   return {s_->events.data(), s_->n_events};
 }
 

@@ -120,6 +120,7 @@ class PocketSphinxEngine final : public Engine {
     cmd_ln_t* config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", cfg_.model_dir.c_str(), "-lm",
                                    cfg_.language_model.c_str(), "-dict", cfg_.dictionary.c_str(),
                                    "-logfn", "/dev/null", "-samprate", "16000", nullptr);
+    if (config && !cfg_.mllr.empty()) cmd_ln_set_str_r(config, "-mllr", cfg_.mllr.c_str());
     if (!config) return Error{"pocketsphinx: bad configuration"};
     ps_decoder_t* ps = ps_init(config);
     cmd_ln_free_r(config);  // the decoder holds its own reference
@@ -181,13 +182,21 @@ PocketSphinxRecognizer::~PocketSphinxRecognizer() {
 
 }  // namespace
 
+std::vector<std::int16_t> narrowband_to_wideband(std::span<const std::int16_t> pcm8k,
+                                                 double comfort_noise_dbfs) {
+  NarrowbandFrontEnd front(comfort_noise_dbfs);
+  const auto wide = front.process(pcm8k);
+  return {wide.begin(), wide.end()};
+}
+
 Result<std::unique_ptr<Engine>> make_pocketsphinx(EngineConfig cfg) {
   namespace fs = std::filesystem;
   const std::string base = "/usr/share/pocketsphinx/model/en-us";
   if (cfg.model_dir.empty()) cfg.model_dir = base + "/en-us";
   if (cfg.dictionary.empty()) cfg.dictionary = base + "/cmudict-en-us.dict";
   if (cfg.language_model.empty()) cfg.language_model = base + "/en-us.lm.bin";
-  for (const auto& p : {cfg.model_dir, cfg.dictionary, cfg.language_model}) {
+  for (const auto& p : {cfg.model_dir, cfg.dictionary, cfg.language_model, cfg.mllr}) {
+    if (p.empty()) continue;
     if (!fs::exists(p)) {
       return Error{"pocketsphinx: '" + p +
                    "' is missing (Debian packages pocketsphinx-en-us; run make setup)"};

@@ -50,6 +50,7 @@ struct EngineConfig {
   std::string model_dir;                // pocketsphinx: acoustic model dir; vosk: model dir
   std::string dictionary;               // pocketsphinx pronunciation dictionary
   std::string language_model;           // pocketsphinx LM (ARPA or binary)
+  std::string mllr;                     // pocketsphinx MLLR transform (scripts/adapt-model)
   // Telephone audio has nothing above 4 kHz, where a 16 kHz model expects energy:
   // after upsampling, add faint noise there (dBFS; 0 turns it off).
   double comfort_noise_dbfs = -60;
@@ -62,6 +63,11 @@ class Engine {
   virtual std::string_view name() const = 0;
   virtual Result<std::unique_ptr<Recognizer>> recognizer() = 0;
 };
+
+// What the PocketSphinx engine hears: 8 kHz telephone audio upsampled to 16 kHz with
+// the comfort noise above 4 kHz. For preparing adaptation data the same way.
+std::vector<std::int16_t> narrowband_to_wideband(std::span<const std::int16_t> pcm8k,
+                                                 double comfort_noise_dbfs);
 
 // Loads the configured engine; fails with a message naming what is missing.
 Result<std::unique_ptr<Engine>> make_engine(const EngineConfig& config);

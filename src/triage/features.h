@@ -38,7 +38,7 @@ void for_each_token(std::string_view text, Visit&& visit) {
     const bool upper = c >= 'A' && c <= 'Z';
     if (word || upper) {
       if (len < sizeof buf) buf[len++] = upper ? static_cast<char>(c + 32) : static_cast<char>(c);
-    } else if (c != '\'') {  // "don't" stays one token
+    } else if (c != '\'') {  // "don't" becomes the one token "dont"
       flush();
     }
   }

@@ -180,7 +180,11 @@ Result<NaiveBayes> NaiveBayes::parse(std::string_view text) {
   std::istringstream docs(line);
   docs >> key;
   for (auto& d : nb.doc_count_) docs >> d;
-  if (key != "docs" || !docs || nb.temperature_ <= 0 || nb.options_.alpha <= 0) {
+  const bool counts_ok = std::all_of(nb.doc_count_.begin(), nb.doc_count_.end(),
+                                     [](double d) { return std::isfinite(d) && d >= 0; });
+  // Out-of-range values would not crash, but would turn every prediction into NaN.
+  if (key != "docs" || !docs || !counts_ok || !(nb.temperature_ > 0 && nb.temperature_ < 1e6) ||
+      !(nb.options_.alpha > 0 && nb.options_.alpha <= 100)) {
     return Error{"triage model header is damaged"};
   }
   nb.options_.complement = complement != 0;
@@ -191,7 +195,9 @@ Result<NaiveBayes> NaiveBayes::parse(std::string_view text) {
     std::array<float, kCategories> n{};
     std::istringstream ls(tab == std::string::npos ? std::string() : line.substr(tab + 1));
     for (auto& v : n) ls >> v;
-    if (tab == 0 || tab == std::string::npos || !ls) {
+    const bool valid =
+        std::all_of(n.begin(), n.end(), [](float v) { return std::isfinite(v) && v >= 0; });
+    if (tab == 0 || tab == std::string::npos || !ls || !valid) {
       return Error{"triage model line " + std::to_string(line_no) + " is damaged"};
     }
     nb.counts_[line.substr(0, tab)] = n;

@@ -28,6 +28,7 @@ Result<UrgencyScorer> UrgencyScorer::parse(std::string_view distress_tsv,
   int line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
     const auto tab = line.find('\t');
     double weight = 0;
