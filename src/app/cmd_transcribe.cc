@@ -1,6 +1,7 @@
 #include <chrono>
 #include <deque>
 #include <fstream>
+#include <optional>
 
 #include "app/commands.h"
 #include "audio/audio.h"
@@ -14,7 +15,7 @@ constexpr std::size_t kPreRoll = 25;  // frames kept before a speech start (0.5 
 
 struct TranscribeOptions {
   std::string wav;
-  double comfort_noise_dbfs = -60;
+  std::optional<double> comfort_noise_dbfs;  // unset: the configuration's
   bool ungated = false;
   std::string frontend_out;
 };
@@ -80,14 +81,15 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
   if (!rec) return fail("transcribe: " + rec.error());
   if (!opt.frontend_out.empty()) {
     const auto pcm = audio::resample(rec->samples, rec->sample_rate, 8000);
-    const auto wide = speech::narrowband_to_wideband(pcm, opt.comfort_noise_dbfs);
+    const auto wide = speech::narrowband_to_wideband(
+        pcm, opt.comfort_noise_dbfs.value_or(cfg->speech.comfort_noise_dbfs));
     if (auto st = audio::write_wav(opt.frontend_out, wide, 16000); !st)
       return fail(st.error(), kExitFailure);
     return kExitOk;
   }
   speech::EngineConfig ecfg = cfg->speech;
   ecfg.pool = 1;
-  ecfg.comfort_noise_dbfs = opt.comfort_noise_dbfs;
+  if (opt.comfort_noise_dbfs) ecfg.comfort_noise_dbfs = *opt.comfort_noise_dbfs;
   auto engine = speech::make_engine(ecfg);
   if (!engine) return fail(engine.error(), kExitFailure);
   const auto t0 = std::chrono::steady_clock::now();

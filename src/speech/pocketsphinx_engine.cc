@@ -28,18 +28,24 @@ class NarrowbandFrontEnd {
  public:
   explicit NarrowbandFrontEnd(double noise_dbfs)
       : up_(8000, 16000),
+        noise_up_(8000, 16000),
         noise_(noise_dbfs < 0 ? 32768.0 * std::pow(10.0, noise_dbfs / 20.0) : 0) {}
 
   std::span<const std::int16_t> process(std::span<const std::int16_t> in) {
     out_.resize(in.size() * 2 + 32);
     out_.resize(up_.process(in, out_));
     if (noise_ > 0) {
-      // White noise differenced once: a rising spectrum that sits above 4 kHz.
-      for (auto& s : out_) {
-        const double n = dist_(rng_);
-        const double hi = (n - last_) * noise_;
-        last_ = n;
-        s = static_cast<std::int16_t>(std::clamp(s + hi, -32768.0, 32767.0));
+      // Band-limited noise for 4-8 kHz only: white noise at 8 kHz, upsampled (which
+      // leaves it in 0-4 kHz), then every other sample negated, which mirrors the
+      // spectrum about 4 kHz. The speech band stays untouched.
+      white_.resize(in.size());
+      for (auto& w : white_)
+        w = static_cast<std::int16_t>(std::clamp(dist_(rng_) * noise_, -32768.0, 32767.0));
+      band_.resize(out_.size() + 32);
+      band_.resize(noise_up_.process(white_, band_));
+      for (std::size_t i = 0; i < out_.size() && i < band_.size(); ++i, ++phase_) {
+        const int mirrored = (phase_ & 1) ? -band_[i] : band_[i];
+        out_[i] = static_cast<std::int16_t>(std::clamp(out_[i] + mirrored, -32768, 32767));
       }
     }
     return out_;
@@ -47,11 +53,12 @@ class NarrowbandFrontEnd {
 
  private:
   audio::Resampler up_;
+  audio::Resampler noise_up_;
   double noise_;
-  std::vector<std::int16_t> out_;
+  std::vector<std::int16_t> out_, white_, band_;
+  std::uint64_t phase_ = 0;
   std::mt19937 rng_{20261125};
-  std::normal_distribution<double> dist_{0.0, 0.5};
-  double last_ = 0;
+  std::normal_distribution<double> dist_{0.0, 1.0};
 };
 
 class PocketSphinxRecognizer final : public Recognizer {

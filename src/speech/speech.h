@@ -53,7 +53,7 @@ struct EngineConfig {
   std::string mllr;                     // pocketsphinx MLLR transform (scripts/adapt-model)
   // Telephone audio has nothing above 4 kHz, where a 16 kHz model expects energy:
   // after upsampling, add faint noise there (dBFS; 0 turns it off).
-  double comfort_noise_dbfs = -60;
+  double comfort_noise_dbfs = -38;
   unsigned pool = 4;  // decoders kept loaded, so a new call starts in milliseconds
 };
 
