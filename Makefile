@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_OPTS ?=
 DB         ?= sqlite:spoofex.db
 
-.PHONY: all setup build build-asan run test format format-check bench clean
+.PHONY: all setup build build-asan run test format format-check bench model clean
 
 all: build
 
@@ -34,6 +34,10 @@ test: setup format-check build build-asan
 	scripts/with-postgres sh -c '\
 	  cd $(BUILD) && ctest --output-on-failure -j $(JOBS) && cd $(CURDIR)/$(BUILD_SAN) && \
 	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)'
+
+# The telephone-adapted speech model and the domain LM (about a minute; see scripts/adapt-model).
+model: build
+	scripts/adapt-model $(BUILD)/spoofex $(BUILD)/model
 
 bench: build
 	$(BUILD)/screen_bench

@@ -18,6 +18,7 @@ struct TranscribeOptions {
   std::optional<double> comfort_noise_dbfs;  // unset: the configuration's
   bool ungated = false;
   std::string frontend_out;
+  std::string eval;
 };
 
 }  // namespace
@@ -74,9 +75,49 @@ Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Re
 
 namespace {
 
+// Word error rate over "path<TAB>reference" lines: the figure adaptation is judged by.
+int run_eval(speech::Engine& engine, const std::string& list) {
+  std::ifstream in(list);
+  if (!in) return fail("transcribe: cannot open '" + list + "'");
+  std::string line;
+  double errors = 0, words = 0, audio_s = 0;
+  std::size_t n = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (std::getline(in, line)) {
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    auto rec = audio::read_wav(line.substr(0, tab));
+    if (!rec) return fail("transcribe: " + rec.error());
+    auto text = transcribe_recording(engine, *rec, true);
+    if (!text) return fail(text.error(), kExitFailure);
+    const std::string ref = line.substr(tab + 1);
+    const double ref_words = static_cast<double>(triage::tokenize(ref).size());
+    errors += speech::word_error_rate(ref, *text) * ref_words;
+    words += ref_words;
+    audio_s += rec->duration_s();
+    ++n;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  print_json({{"utterances", n},
+              {"words", words},
+              {"wer", words > 0 ? errors / words : 0.0},
+              {"rtf", audio_s > 0 ? seconds / audio_s : 0.0},
+              {"engine", engine.name()}});
+  return kExitOk;
+}
+
 int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
   auto cfg = ctx.config();
   if (!cfg) return fail(cfg.error());
+  if (!opt.eval.empty()) {
+    speech::EngineConfig ecfg = cfg->speech;
+    ecfg.pool = 1;
+    if (opt.comfort_noise_dbfs) ecfg.comfort_noise_dbfs = *opt.comfort_noise_dbfs;
+    auto engine = speech::make_engine(ecfg);
+    if (!engine) return fail(engine.error(), kExitFailure);
+    return run_eval(**engine, opt.eval);
+  }
   auto rec = audio::read_wav(opt.wav);
   if (!rec) return fail("transcribe: " + rec.error());
   if (!opt.frontend_out.empty()) {
@@ -110,8 +151,10 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
 void add_transcribe_command(CLI::App& app, const Context& ctx, int& exit_code) {
   auto opt = std::make_shared<TranscribeOptions>();
   auto* cmd = app.add_subcommand("transcribe", "speech to text for a recording (WAV)");
-  cmd->add_option("file", opt->wav, "the recording: PCM, mu-law or A-law WAV, any rate")
-      ->required();
+  auto* file =
+      cmd->add_option("file", opt->wav, "the recording: PCM, mu-law or A-law WAV, any rate");
+  cmd->add_option("--eval", opt->eval, "word error rate over a list of path<TAB>reference lines")
+      ->excludes(file);
   cmd->add_option("--comfort-noise", opt->comfort_noise_dbfs,
                   "dBFS of the noise added above 4 kHz for the wideband model (0: none)")
       ->check(CLI::Range(-120.0, 0.0));
@@ -119,7 +162,13 @@ void add_transcribe_command(CLI::App& app, const Context& ctx, int& exit_code) {
   cmd->add_option(
       "--frontend-out", opt->frontend_out,
       "write the 16 kHz audio the recogniser hears to this WAV and stop (adaptation data)");
-  cmd->callback([&ctx, &exit_code, opt] { exit_code = run_transcribe(ctx, *opt); });
+  cmd->callback([&ctx, &exit_code, opt, file] {
+    if (opt->eval.empty() && file->count() == 0) {
+      exit_code = fail("transcribe: give a WAV file (or --eval LIST)");
+      return;
+    }
+    exit_code = run_transcribe(ctx, *opt);
+  });
 }
 
 }  // namespace spoofex::app
@@ -148,6 +197,19 @@ int run_lm(const LmOptions& opt) {
 }
 
 }  // namespace
+
+void add_mixw_command(CLI::App& app, int& exit_code) {
+  auto paths = std::make_shared<std::pair<std::string, std::string>>();
+  auto* cmd =
+      app.add_subcommand("mixw", "expand a PocketSphinx sendump into SphinxTrain mixture_weights");
+  cmd->add_option("sendump", paths->first, "the model's sendump")->required();
+  cmd->add_option("out", paths->second, "the mixture_weights file to write")->required();
+  cmd->group("");  // a build step of scripts/adapt-model, not an operator's command
+  cmd->callback([&exit_code, paths] {
+    auto st = speech::sendump_to_mixture_weights(paths->first, paths->second);
+    exit_code = st ? kExitOk : fail(st.error(), kExitFailure);
+  });
+}
 
 void add_lm_command(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<LmOptions>();

@@ -22,6 +22,7 @@ int run(int argc, char** argv) {
   add_triage_commands(app, ctx, exit_code);
   add_transcribe_command(app, ctx, exit_code);
   add_lm_command(app, exit_code);
+  add_mixw_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -80,6 +80,10 @@ std::string build_arpa(const std::vector<std::string>& sentences,
 inline constexpr const char* kDefaultDictionary =
     "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";
 
+// Expands PocketSphinx's quantised "sendump" into SphinxTrain's "mixture_weights"
+// (needed by bw for MLLR adaptation; Debian's model ships only the former).
+Status sendump_to_mixture_weights(const std::string& sendump_path, const std::string& out_path);
+
 // Word error rate of `hypothesis` against `reference` (lower-cased word tokens):
 // (substitutions + deletions + insertions) / reference words.
 double word_error_rate(std::string_view reference, std::string_view hypothesis);
