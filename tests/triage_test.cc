@@ -837,7 +837,17 @@ TEST_F(DecideTest, PredictedSpam) {
   const Prediction p = prediction(C::spam, 0.9);
   Signals s;
   s.prediction = &p;
+  s.machine_evidence = true;
   expect(s, "spam", "spam_filter", "predicted_spam");
+}
+
+// A garbled transcript can read as spam; without evidence from the line itself a
+// human confirms before the call is let go.
+TEST_F(DecideTest, SpamFromWordsAloneIsConfirmedByAHuman) {
+  const Prediction p = prediction(C::spam, 0.95);
+  Signals s;
+  s.prediction = &p;
+  expect(s, "spam", "operator_review", "spam_unconfirmed");
 }
 
 TEST_F(DecideTest, UncertainSpam) {

@@ -1,9 +1,11 @@
 #include <algorithm>
 #include <iostream>
+#include <optional>
 
 #include "app/commands.h"
 #include "audio/audio.h"
 #include "screening/screening.h"
+#include "speech/speech.h"
 
 namespace spoofex::app {
 namespace {
@@ -68,11 +70,36 @@ int run_analyze(const Context& ctx, const AnalyzeOptions& opt) {
   } else if (!heard.digits.empty()) {
     digit = heard.digits.substr(0, 1);
   }
-  // Until speech recognition lands there is no transcript, so the words give no
-  // prediction; the keys and the audio verdict still decide what they can.
+  // The words, when there were any: speech recognition on the voiced parts, then
+  // the classifier and the urgency score.
+  std::string transcript;
+  std::optional<triage::Prediction> prediction;
   triage::Signals signals;
+  if (heard.speech) {
+    speech::EngineConfig ecfg = speech_config(*cfg);
+    ecfg.pool = 1;  // one call, one decoder
+    auto engine = speech::make_engine(ecfg);
+    if (!engine) return fail(engine.error(), kExitFailure);
+    auto text = transcribe_recording(**engine, *rec, true);
+    if (!text) return fail(text.error(), kExitFailure);
+    transcript = *text;
+  }
+  if (!transcript.empty()) {
+    auto model = Context::classifier(*cfg);
+    if (!model) return fail(model.error(), kExitFailure);
+    auto urgency = Context::urgency(*cfg);
+    if (!urgency) return fail(urgency.error(), kExitFailure);
+    prediction = model->predict(transcript);
+    std::vector<triage::UrgencyScorer::Hit> hits;
+    signals.urgency = urgency->score(transcript, &hits);
+    for (const auto& h : hits)
+      signals.danger_words += (signals.danger_words.empty() ? "" : ", ") + h.phrase;
+    signals.prediction = &*prediction;
+  }
   signals.digits = opt.digit.empty() ? heard.digits : opt.digit;
   signals.silent_solution = heard.silent_solution;
+  signals.machine_evidence =
+      screen.spam_listed || screen.system_generated || heard.system_generated;
   signals.blank = heard.blank && opt.digit.empty();
   const triage::Decision decision = triage::decide(signals, cfg->departments, cfg->fusion);
   for (const auto& r : decision.reasons) {
@@ -80,32 +107,37 @@ int run_analyze(const Context& ctx, const AnalyzeOptions& opt) {
                                   [&](const auto& j) { return j["code"] == r.code; });
     if (!said) reasons.push_back({{"code", r.code}, {"flag", "triage"}, {"detail", r.detail}});
   }
-  nlohmann::json out = {{"caller", caller},
-                        {"flags",
-                         {{"spam_listed", screen.spam_listed},
-                          {"spoofed", screen.spoofed},
-                          {"system_generated", screen.system_generated || heard.system_generated},
-                          {"blank", heard.blank && opt.digit.empty()}}},
-                        {"digits", heard.digits},
-                        {"transcript", ""},
-                        {"prediction", nullptr},
-                        {"digit", digit},
-                        {"category", decision.category.empty() ? nlohmann::json(nullptr)
-                                                               : nlohmann::json(decision.category)},
-                        {"department", decision.department.id},
-                        {"instructions", decision.department.instructions},
-                        {"forward_to", decision.department.number.empty()
-                                           ? nlohmann::json(nullptr)
-                                           : nlohmann::json(decision.department.number)},
-                        {"reasons", reasons},
-                        {"audio",
-                         {{"duration_s", stats.duration_s},
-                          {"voiced_s", stats.voiced_s},
-                          {"speech_segments", stats.speech_segments},
-                          {"level_dbfs", stats.level_dbfs},
-                          {"noise_floor_dbfs", stats.noise_floor_dbfs},
-                          {"sample_rate", rec->sample_rate},
-                          {"format", rec->format}}}};
+  nlohmann::json out = {
+      {"caller", caller},
+      {"flags",
+       {{"spam_listed", screen.spam_listed},
+        {"spoofed", screen.spoofed},
+        {"system_generated", screen.system_generated || heard.system_generated},
+        {"blank", heard.blank && opt.digit.empty()}}},
+      {"digits", heard.digits},
+      {"transcript", transcript},
+      {"prediction", prediction
+                         ? nlohmann::json{{"category", triage::to_string(prediction->category)},
+                                          {"confidence", prediction->confidence}}
+                         : nlohmann::json(nullptr)},
+      {"urgency", signals.urgency},
+      {"digit", digit},
+      {"category",
+       decision.category.empty() ? nlohmann::json(nullptr) : nlohmann::json(decision.category)},
+      {"department", decision.department.id},
+      {"instructions", decision.department.instructions},
+      {"forward_to", decision.department.number.empty()
+                         ? nlohmann::json(nullptr)
+                         : nlohmann::json(decision.department.number)},
+      {"reasons", reasons},
+      {"audio",
+       {{"duration_s", stats.duration_s},
+        {"voiced_s", stats.voiced_s},
+        {"speech_segments", stats.speech_segments},
+        {"level_dbfs", stats.level_dbfs},
+        {"noise_floor_dbfs", stats.noise_floor_dbfs},
+        {"sample_rate", rec->sample_rate},
+        {"format", rec->format}}}};
   if (opt.events) {
     nlohmann::json ev = nlohmann::json::array();
     for (const auto& e : events) {

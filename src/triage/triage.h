@@ -125,6 +125,9 @@ struct Signals {
   bool silent_solution = false;  // audio heard the silent-solution keys
   bool blank = false;            // audio: no speech and no keys
   std::string danger_words;      // distress phrases heard, for the reason text
+  // Evidence from the line itself that a machine or a known spammer is calling:
+  // spam-listed, telemarketer series, burst, fax tone, talk-over-prompt.
+  bool machine_evidence = false;
 };
 
 struct Reason {
