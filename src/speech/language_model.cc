@@ -8,30 +8,13 @@
 #include <set>
 #include <sstream>
 
+#include "speech/engines.h"
 #include "speech/speech.h"
 
 namespace spoofex::speech {
 namespace {
 
 constexpr double kDiscount = 0.5;
-
-std::vector<std::string> lower_words(std::string_view s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || c == '\'') {
-      cur += static_cast<char>(c);
-    } else if (c >= 'A' && c <= 'Z') {
-      cur += static_cast<char>(c + 32);
-    } else if (!cur.empty()) {
-      out.push_back(std::move(cur));
-      cur.clear();
-    }
-  }
-  if (!cur.empty()) out.push_back(std::move(cur));
-  return out;
-}
 
 }  // namespace
 
@@ -69,7 +52,7 @@ std::string build_arpa(const std::vector<std::string>& sentences,
       }
       seq = {"<s>"};
     };
-    for (auto& w : lower_words(s)) {
+    for (auto& w : words(s)) {
       if (known.count(w)) {
         seq.push_back(std::move(w));
       } else {

@@ -6,7 +6,6 @@
 #include "speech/engines.h"
 
 namespace spoofex::speech {
-namespace {
 
 std::vector<std::string> words(std::string_view s) {
   std::vector<std::string> out;
@@ -23,8 +22,6 @@ std::vector<std::string> words(std::string_view s) {
   if (!cur.empty()) out.push_back(std::move(cur));
   return out;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<Engine>> make_engine(const EngineConfig& config) {
   if (config.engine == "pocketsphinx") return make_pocketsphinx(config);
