@@ -126,3 +126,36 @@ TEST(PocketSphinxTest, MissingModelFailsWithAClearMessage) {
 
 }  // namespace
 }  // namespace spoofex::speech
+
+namespace spoofex::speech {
+namespace {
+
+const std::string kVoskLibrary =
+    SPOOFEX_SOURCE_DIR "/node_modules/vosk/lib/linux-x86_64/libvosk.so";
+
+TEST(VoskTest, NpmPackageShipsALoadableLibraryWithTheCApi) {
+  ASSERT_TRUE(std::filesystem::exists(kVoskLibrary)) << "run make setup (npm package vosk)";
+  const Status st = check_vosk_library(kVoskLibrary);
+  EXPECT_TRUE(st.ok()) << st.error();
+  EXPECT_FALSE(check_vosk_library("/usr/lib/x86_64-linux-gnu/libm.so.6").ok()) << "not libvosk";
+}
+
+TEST(VoskTest, WithoutAModelItFailsAtStartWithAClearMessage) {
+  EngineConfig cfg;
+  cfg.engine = "vosk";
+  cfg.vosk_library = kVoskLibrary;
+  auto missing = make_engine(cfg);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().find("README"), std::string::npos) << missing.error();
+  cfg.model_dir = testing::TempDir();  // a directory, but no model in it
+  auto empty = make_engine(cfg);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().find("cannot load the model"), std::string::npos) << empty.error();
+  cfg.vosk_library = "/nonexistent/libvosk.so";
+  auto nolib = make_engine(cfg);
+  ASSERT_FALSE(nolib.ok());
+  EXPECT_NE(nolib.error().find("make setup"), std::string::npos) << nolib.error();
+}
+
+}  // namespace
+}  // namespace spoofex::speech

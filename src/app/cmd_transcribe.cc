@@ -19,6 +19,7 @@ struct TranscribeOptions {
   bool ungated = false;
   std::string frontend_out;
   std::string eval;
+  bool each = false;
 };
 
 }  // namespace
@@ -76,7 +77,7 @@ Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Re
 namespace {
 
 // Word error rate over "path<TAB>reference" lines: the figure adaptation is judged by.
-int run_eval(speech::Engine& engine, const std::string& list) {
+int run_eval(speech::Engine& engine, const std::string& list, bool each) {
   std::ifstream in(list);
   if (!in) return fail("transcribe: cannot open '" + list + "'");
   std::string line;
@@ -91,6 +92,8 @@ int run_eval(speech::Engine& engine, const std::string& list) {
     auto text = transcribe_recording(engine, *rec, true);
     if (!text) return fail(text.error(), kExitFailure);
     const std::string ref = line.substr(tab + 1);
+    if (each)
+      print_json({{"file", line.substr(0, tab)}, {"reference", ref}, {"transcript", *text}});
     const double ref_words = static_cast<double>(triage::tokenize(ref).size());
     errors += speech::word_error_rate(ref, *text) * ref_words;
     words += ref_words;
@@ -116,7 +119,7 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
     if (opt.comfort_noise_dbfs) ecfg.comfort_noise_dbfs = *opt.comfort_noise_dbfs;
     auto engine = speech::make_engine(ecfg);
     if (!engine) return fail(engine.error(), kExitFailure);
-    return run_eval(**engine, opt.eval);
+    return run_eval(**engine, opt.eval, opt.each);
   }
   auto rec = audio::read_wav(opt.wav);
   if (!rec) return fail("transcribe: " + rec.error());
@@ -155,6 +158,7 @@ void add_transcribe_command(CLI::App& app, const Context& ctx, int& exit_code) {
       cmd->add_option("file", opt->wav, "the recording: PCM, mu-law or A-law WAV, any rate");
   cmd->add_option("--eval", opt->eval, "word error rate over a list of path<TAB>reference lines")
       ->excludes(file);
+  cmd->add_flag("--each", opt->each, "with --eval: also print each file's transcript");
   cmd->add_option("--comfort-noise", opt->comfort_noise_dbfs,
                   "dBFS of the noise added above 4 kHz for the wideband model (0: none)")
       ->check(CLI::Range(-120.0, 0.0));

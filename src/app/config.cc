@@ -60,6 +60,7 @@ Result<Config> load_config(const std::string& path) {
     sp.dictionary = t["speech"]["dictionary"].value_or(sp.dictionary);
     sp.language_model = t["speech"]["language_model"].value_or(sp.language_model);
     sp.mllr = t["speech"]["mllr"].value_or(sp.mllr);
+    sp.vosk_library = t["speech"]["vosk_library"].value_or(sp.vosk_library);
     sp.comfort_noise_dbfs = t["speech"]["comfort_noise_dbfs"].value_or(sp.comfort_noise_dbfs);
     sp.pool = static_cast<unsigned>(t["speech"]["pool"].value_or<int64_t>(sp.pool));
     if (auto* deps = t["departments"].as_table()) {

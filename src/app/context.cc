@@ -45,6 +45,9 @@ Result<triage::UrgencyScorer> Context::urgency(const Config& cfg) {
 
 speech::EngineConfig speech_config(const Config& cfg) {
   speech::EngineConfig e = cfg.speech;
+  if (e.vosk_library.empty()) {
+    e.vosk_library = data_dir() + "/../node_modules/vosk/lib/linux-x86_64/libvosk.so";
+  }
   if (e.mllr == "none") {  // the packaged model as it is, for comparisons
     e.mllr.clear();
   } else if (e.mllr.empty() && e.engine == "pocketsphinx") {

@@ -25,7 +25,8 @@ std::vector<std::string> words(std::string_view s) {
 
 Result<std::unique_ptr<Engine>> make_engine(const EngineConfig& config) {
   if (config.engine == "pocketsphinx") return make_pocketsphinx(config);
-  return Error{"unknown speech engine '" + config.engine + "' (pocketsphinx)"};
+  if (config.engine == "vosk") return make_vosk(config);
+  return Error{"unknown speech engine '" + config.engine + "' (pocketsphinx or vosk)"};
 }
 
 double word_error_rate(std::string_view reference, std::string_view hypothesis) {

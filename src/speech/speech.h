@@ -54,7 +54,8 @@ struct EngineConfig {
   // Telephone audio has nothing above 4 kHz, where a 16 kHz model expects energy:
   // after upsampling, add faint noise there (dBFS; 0 turns it off).
   double comfort_noise_dbfs = -38;
-  unsigned pool = 4;  // decoders kept loaded, so a new call starts in milliseconds
+  unsigned pool = 4;         // decoders kept loaded, so a new call starts in milliseconds
+  std::string vosk_library;  // libvosk.so (npm package "vosk"); see the README
 };
 
 class Engine {
@@ -83,6 +84,9 @@ inline constexpr const char* kDefaultDictionary =
 // Expands PocketSphinx's quantised "sendump" into SphinxTrain's "mixture_weights"
 // (needed by bw for MLLR adaptation; Debian's model ships only the former).
 Status sendump_to_mixture_weights(const std::string& sendump_path, const std::string& out_path);
+
+// Whether `path` is a loadable libvosk with the C API spoofex uses.
+Status check_vosk_library(const std::string& path);
 
 // Word error rate of `hypothesis` against `reference` (lower-cased word tokens):
 // (substitutions + deletions + insertions) / reference words.
