@@ -25,7 +25,7 @@ build-asan: setup $(BUILD_SAN)/Makefile
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 
 # The main job. Until the live server lands it is the screening demonstration.
-run: build
+run: build model
 	@DB=$(DB) scripts/demo $(BUILD)/spoofex
 
 # Everything CI checks: formatting, then the release build's and the sanitizer build's
@@ -37,7 +37,7 @@ test: setup format-check build build-asan
 
 # The telephone-adapted speech model and the domain LM (about a minute; see scripts/adapt-model).
 model: build
-	scripts/adapt-model $(BUILD)/spoofex $(BUILD)/model
+	@[ -f $(BUILD)/model/mllr_matrix ] || scripts/adapt-model $(BUILD)/spoofex $(BUILD)/model
 
 bench: build
 	$(BUILD)/screen_bench
