@@ -138,9 +138,12 @@ int run_eval(const Context& ctx, const TriageOptions& opt) {
   const std::string train_path = opt.train.empty() ? data_dir() + "/triage/train.tsv" : opt.train;
   auto train = triage::load_examples(train_path);
   if (!train) return fail("eval: " + train.error());
+  // --model, else a model trained on --train, else the one classify uses (the corpus
+  // plus its recognised readings).
   Result<triage::NaiveBayes> model =
-      opt.model.empty() ? Result<triage::NaiveBayes>(triage::NaiveBayes::train(*train))
-                        : triage::NaiveBayes::load(opt.model);
+      !opt.model.empty()   ? triage::NaiveBayes::load(opt.model)
+      : !opt.train.empty() ? Result<triage::NaiveBayes>(triage::NaiveBayes::train(*train))
+                           : Context::classifier(*cfg);
   if (!model) return fail(model.error(), kExitFailure);
   const auto& nb = *model;
   auto urgency = Context::urgency(*cfg);

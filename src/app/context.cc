@@ -32,6 +32,14 @@ Result<triage::NaiveBayes> Context::classifier(const Config& cfg) {
   if (!cfg.model_path.empty()) return triage::NaiveBayes::load(cfg.model_path);
   auto examples = triage::load_examples(data_dir() + "/triage/train.tsv");
   if (!examples) return Error{examples.error()};
+  // The same utterances as the recogniser heard them (scripts/corpus/asr_transcripts.sh):
+  // real callers reach the classifier through speech recognition.
+  const std::string heard = data_dir() + "/triage/train_asr.tsv";
+  if (std::filesystem::exists(heard)) {
+    auto more = triage::load_examples(heard);
+    if (!more) return Error{more.error()};
+    examples->insert(examples->end(), more->begin(), more->end());
+  }
   return triage::NaiveBayes::train(*examples);
 }
 
