@@ -221,18 +221,21 @@ struct AudioAnalyzer::State {
     // (a detector's "heard" flag stays set, and speech after a fax tone is still speech).
     const bool tone = dtmf_rx_status(dtmf) != 0;
     append_pitch_history(x);
+    // The pitch search is the costliest step: run it at most once, and only for
+    // frames the cheaper gates let through.
+    float pitch = -1;
+    auto periodic = [&] { return pitch >= 0 ? pitch : (pitch = periodicity()); };
     bool voiced = !tone && db > kMinSpeechDbfs && db > st.noise_floor_dbfs + kAboveFloorDb &&
                   vad_says_voice(x, db);
     if (voiced) {
       // Voices are periodic, but never as purely as a tone (fax, modem, a stuck key).
-      const float p = periodicity();
-      voiced = p >= kMinPeriodicity && p <= kMaxPeriodicity;
+      voiced = periodic() >= kMinPeriodicity && periodic() <= kMaxPeriodicity;
     }
     // Whispered speech has no pitch. It still stands well clear of the background for
     // most of a sustained stretch, which hiss, hum and short rustles do not.
     const bool breathy = !tone && !voiced && db > kMinSpeechDbfs &&
                          db > st.noise_floor_dbfs + kWhisperAboveFloorDb &&
-                         periodicity() <= kMaxPeriodicity;
+                         periodic() <= kMaxPeriodicity;
     whisper_mask = ((whisper_mask << 1) | (breathy ? 1u : 0u)) & kWindowMask;
     if (breathy) voiced = std::popcount(whisper_mask) >= kWhisperFrames;
     update_speech(voiced);
