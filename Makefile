@@ -43,6 +43,7 @@ bench: build
 	$(BUILD)/screen_bench
 	$(BUILD)/audio_bench
 	$(BUILD)/triage_bench
+	$(BUILD)/speech_bench
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i
