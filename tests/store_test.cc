@@ -6,11 +6,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace spoofex::store {
@@ -51,6 +56,18 @@ std::vector<std::string> numbers_of(const std::vector<SpamEntry>& entries) {
   return out;
 }
 
+// Renewed as each test starts: a shared PostgreSQL database keeps the rows of earlier
+// tests and runs, and they must never match what a test looks for.
+std::string& run_id() {
+  static std::string id;
+  return id;
+}
+
+void renew_run_id() {
+  run_id() = std::to_string(getpid()) + "-" +
+             std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+}
+
 // --- Backends ---------------------------------------------------------------------------
 
 enum class Backend { sqlite_memory, sqlite_file, postgresql };
@@ -84,6 +101,7 @@ std::vector<Backend> backends() {
 class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    renew_run_id();
     switch (GetParam()) {
       case Backend::sqlite_memory:
         url_ = "sqlite::memory:";
@@ -129,7 +147,7 @@ TEST_P(StoreTest, MigrateReachesTheLatestSchema) {
   ASSERT_TRUE(db_->migrate().ok());
   auto version = db_->schema_version();
   ASSERT_TRUE(version.ok()) << version.error();
-  EXPECT_EQ(*version, 2);
+  EXPECT_EQ(*version, 3);
 }
 
 TEST_P(StoreTest, FeedbackIsStoredInOrderAndAudited) {
@@ -380,11 +398,636 @@ TEST_P(StoreTest, UnicodeReasonRoundTrips) {
   EXPECT_EQ((*found)->reason, reason);
 }
 
+// --- Call records: helpers ---------------------------------------------------------------
+
+using nlohmann::json;
+
+// The call_sid prefix of the running test: "CA<run>-<test name>-".
+std::string own_prefix() {
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  return "CA" + run_id() + "-" + (test != nullptr ? test->name() : "") + "-";
+}
+
+std::string sid(const std::string& name) { return own_prefix() + name; }
+
+CallRecord call(const std::string& call_sid, std::int64_t revision, std::string started_at,
+                std::string category = "emergency",
+                std::string record_json = R"({"transcript":"help","digits":"1"})") {
+  CallRecord c;
+  c.call_sid = call_sid;
+  c.revision = revision;
+  c.node = "node-a";
+  c.from_raw = "09876543210";
+  c.from_e164 = "+919876543210";
+  c.status = "completed";
+  c.category = std::move(category);
+  c.department = "control_room";
+  c.started_at = std::move(started_at);
+  c.updated_at = c.started_at;
+  c.record_json = std::move(record_json);
+  return c;
+}
+
+// The call_sids of the running test's calls, in the order given.
+std::vector<std::string> own_sids(const std::vector<CallRecord>& calls) {
+  std::vector<std::string> out;
+  const std::string prefix = own_prefix();
+  for (const auto& c : calls) {
+    if (c.call_sid.starts_with(prefix)) out.push_back(c.call_sid);
+  }
+  return out;
+}
+
+// Microseconds from now, 7000 years on: later than anything an earlier test or run
+// stored, so a newest-first listing sees only this test's calls.
+std::string future_time(int plus_us) {
+  const auto now = std::chrono::system_clock::now() + std::chrono::microseconds(plus_us);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch());
+  const std::time_t t = static_cast<std::time_t>(us.count() / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  tm.tm_year += 7000;
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%06lldZ", static_cast<long long>(us.count() % 1'000'000));
+  return std::string(buf) + frac;
+}
+
+json record_of(const CallRecord& c) { return json::parse(c.record_json); }
+
+// --- Call records -------------------------------------------------------------------------
+
+TEST_P(StoreTest, PutCallThenFindReturnsEveryField) {
+  CallRecord c = call(sid("all"), 3, "2026-11-25T14:30:00Z");
+  c.from_e164 = "";
+  c.status = "rejected";
+  c.spam_listed = c.spoofed = c.system_generated = c.blank = c.handled = true;
+  c.updated_at = "2026-11-25T14:31:00.250Z";
+  auto put = db_->put_call(c);
+  ASSERT_TRUE(put.ok()) << put.error();
+  EXPECT_TRUE(*put);
+  auto found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok()) << found.error();
+  ASSERT_TRUE(found->has_value());
+  const CallRecord& f = **found;
+  EXPECT_EQ(f.call_sid, c.call_sid);
+  EXPECT_EQ(f.revision, 3);
+  EXPECT_EQ(f.node, "node-a");
+  EXPECT_EQ(f.from_raw, "09876543210");
+  EXPECT_EQ(f.from_e164, "");
+  EXPECT_EQ(f.status, "rejected");
+  EXPECT_EQ(f.category, "emergency");
+  EXPECT_EQ(f.department, "control_room");
+  EXPECT_TRUE(f.spam_listed && f.spoofed && f.system_generated && f.blank && f.handled);
+  EXPECT_EQ(f.started_at, "2026-11-25T14:30:00Z");
+  EXPECT_EQ(f.updated_at, "2026-11-25T14:31:00.250Z");
+  EXPECT_EQ(f.record_json, c.record_json);
+}
+
+TEST_P(StoreTest, FalseFlagsRoundTrip) {
+  const CallRecord c = call(sid("flags"), 1, "2026-11-25T14:30:00Z");
+  ASSERT_TRUE(db_->put_call(c).ok());
+  auto found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_FALSE((*found)->spam_listed || (*found)->spoofed || (*found)->system_generated ||
+               (*found)->blank || (*found)->handled);
+}
+
+TEST_P(StoreTest, FindUnknownCallIsEmpty) {
+  auto found = db_->find_call(sid("never-stored"));
+  ASSERT_TRUE(found.ok()) << found.error();
+  EXPECT_FALSE(found->has_value());
+}
+
+TEST_P(StoreTest, CallWithoutSidIsAnError) {
+  EXPECT_FALSE(db_->put_call(call("", 1, "2026-11-25T14:30:00Z")).ok());
+  EXPECT_FALSE(db_->put_calls({call(sid("ok"), 1, "2026-11-25T14:30:00Z"), call("", 1, "")}).ok());
+  auto found = db_->find_call(sid("ok"));
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value()) << "a rejected batch writes nothing";
+}
+
+TEST_P(StoreTest, NewerRevisionReplacesTheRecord) {
+  CallRecord c = call(sid("newer"), 1, "2026-11-25T14:30:00Z");
+  c.status = "ringing";
+  ASSERT_TRUE(db_->put_call(c).ok());
+  c.revision = 2;
+  c.status = "completed";
+  c.record_json = R"({"transcript":"my bike was stolen"})";
+  auto put = db_->put_call(c);
+  ASSERT_TRUE(put.ok()) << put.error();
+  EXPECT_TRUE(*put);
+  auto found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->revision, 2);
+  EXPECT_EQ((*found)->status, "completed");
+  EXPECT_EQ((*found)->record_json, c.record_json);
+}
+
+TEST_P(StoreTest, OlderRevisionIsIgnored) {
+  CallRecord c = call(sid("older"), 5, "2026-11-25T14:30:00Z");
+  c.status = "completed";
+  ASSERT_TRUE(db_->put_call(c).ok());
+  CallRecord old = c;
+  old.revision = 4;
+  old.status = "in-progress";
+  auto put = db_->put_call(old);
+  ASSERT_TRUE(put.ok()) << put.error();
+  EXPECT_FALSE(*put);
+  auto found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->revision, 5);
+  EXPECT_EQ((*found)->status, "completed");
+}
+
+TEST_P(StoreTest, ReplayingTheSameRecordIsNoDuplicate) {
+  const CallRecord c = call(sid("replay"), 1, "2026-10-01T08:00:00Z");
+  auto first = db_->put_call(c);
+  auto second = db_->put_call(c);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*second);
+  ASSERT_TRUE(db_->put_calls({c, c}).ok());
+  auto listed = db_->list_calls({.limit = 100'000, .since = "2026-10-01", .category = ""});
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  EXPECT_EQ(own_sids(*listed), (std::vector<std::string>{c.call_sid}));
+}
+
+TEST_P(StoreTest, ListIsNewestFirstAndHonoursLimit) {
+  const std::string since = future_time(0);
+  std::vector<std::string> sids;
+  for (int i = 0; i < 5; ++i) {
+    sids.push_back(sid("list-" + std::to_string(i)));
+    ASSERT_TRUE(db_->put_call(call(sids.back(), 1, future_time(10 + i * 10))).ok());
+  }
+  auto listed = db_->list_calls({.limit = 3, .since = since, .category = ""});
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  EXPECT_EQ(own_sids(*listed), (std::vector<std::string>{sids[4], sids[3], sids[2]}));
+  EXPECT_EQ(listed->size(), 3u);
+}
+
+TEST_P(StoreTest, CallsStartedTogetherAreOrderedBySid) {
+  const std::string at = future_time(0);
+  for (const char* n : {"tie-b", "tie-c", "tie-a"}) {
+    ASSERT_TRUE(db_->put_call(call(sid(n), 1, at)).ok());
+  }
+  auto listed = db_->list_calls({.limit = 3, .since = at, .category = ""});
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  EXPECT_EQ(own_sids(*listed),
+            (std::vector<std::string>{sid("tie-c"), sid("tie-b"), sid("tie-a")}));
+}
+
+TEST_P(StoreTest, ListSinceIsInclusiveAndTakesABareDate) {
+  ASSERT_TRUE(db_->put_call(call(sid("d1"), 1, "2026-09-01T23:59:59Z")).ok());
+  ASSERT_TRUE(db_->put_call(call(sid("d2"), 1, "2026-09-02T00:00:00Z")).ok());
+  ASSERT_TRUE(db_->put_call(call(sid("d3"), 1, "2026-09-02T10:00:00Z")).ok());
+  auto by_date = db_->list_calls({.limit = 100'000, .since = "2026-09-02", .category = ""});
+  ASSERT_TRUE(by_date.ok()) << by_date.error();
+  EXPECT_EQ(own_sids(*by_date), (std::vector<std::string>{sid("d3"), sid("d2")}));
+  auto by_time =
+      db_->list_calls({.limit = 100'000, .since = "2026-09-02T10:00:00Z", .category = ""});
+  ASSERT_TRUE(by_time.ok()) << by_time.error();
+  EXPECT_EQ(own_sids(*by_time), (std::vector<std::string>{sid("d3")}));
+}
+
+// "...:00Z" and "...:00.5Z" do not compare as plain strings in time order.
+TEST_P(StoreTest, FractionalSecondsSortAndBoundInTimeOrder) {
+  ASSERT_TRUE(db_->put_call(call(sid("f-half"), 1, "2026-08-01T10:00:00.5Z")).ok());
+  ASSERT_TRUE(db_->put_call(call(sid("f-whole"), 1, "2026-08-01T10:00:00Z")).ok());
+  ASSERT_TRUE(db_->put_call(call(sid("f-before"), 1, "2026-08-01T09:59:59.999Z")).ok());
+  std::vector<CallRecord> seen;
+  ASSERT_TRUE(
+      db_->for_each_call("2026-08-01", [&](const CallRecord& c) { seen.push_back(c); }).ok());
+  EXPECT_EQ(own_sids(seen),
+            (std::vector<std::string>{sid("f-before"), sid("f-whole"), sid("f-half")}));
+  auto listed =
+      db_->list_calls({.limit = 100'000, .since = "2026-08-01T10:00:00Z", .category = ""});
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  EXPECT_EQ(own_sids(*listed), (std::vector<std::string>{sid("f-half"), sid("f-whole")}));
+}
+
+TEST_P(StoreTest, ListFiltersByCategory) {
+  ASSERT_TRUE(db_->put_call(call(sid("c-spam"), 1, "2026-07-01T10:00:00Z", "spam")).ok());
+  ASSERT_TRUE(db_->put_call(call(sid("c-emg"), 1, "2026-07-01T11:00:00Z", "emergency")).ok());
+  ASSERT_TRUE(db_->put_call(call(sid("c-blank"), 1, "2026-07-01T12:00:00Z", "blank")).ok());
+  auto spam = db_->list_calls({.limit = 100'000, .since = "2026-07-01", .category = "spam"});
+  ASSERT_TRUE(spam.ok()) << spam.error();
+  EXPECT_EQ(own_sids(*spam), (std::vector<std::string>{sid("c-spam")}));
+  for (const auto& c : *spam) EXPECT_EQ(c.category, "spam");
+  auto all = db_->list_calls({.limit = 100'000, .since = "2026-07-01", .category = ""});
+  ASSERT_TRUE(all.ok()) << all.error();
+  EXPECT_EQ(own_sids(*all),
+            (std::vector<std::string>{sid("c-blank"), sid("c-emg"), sid("c-spam")}));
+}
+
+TEST_P(StoreTest, ForEachCallStreamsOldestFirstAcrossPages) {
+  std::vector<CallRecord> batch;
+  for (int i = 0; i < 1'203; ++i) {
+    char at[32];
+    std::snprintf(at, sizeof at, "2026-06-01T%02d:%02d:%02dZ", (i * 7) % 24, (i * 13) % 60, i % 60);
+    batch.push_back(call(sid("page-" + std::to_string(i)), 1, at));
+  }
+  ASSERT_TRUE(db_->put_calls(batch).ok());
+  std::vector<CallRecord> seen;
+  ASSERT_TRUE(
+      db_->for_each_call("2026-06-01", [&](const CallRecord& c) { seen.push_back(c); }).ok());
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& c : seen) {
+    if (!own_sids({c}).empty()) keys.emplace_back(c.started_at, c.call_sid);
+  }
+  ASSERT_EQ(keys.size(), 1'203u);
+  EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
+  EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
+}
+
+TEST_P(StoreTest, ForEachCallMayCallTheStore) {
+  ASSERT_TRUE(db_->put_call(call(sid("reentrant"), 1, "2026-05-01T10:00:00Z")).ok());
+  int found = 0;
+  const Status st = db_->for_each_call("2026-05-01", [&](const CallRecord& c) {
+    auto again = db_->find_call(c.call_sid);
+    found += again.ok() && again->has_value();
+  });
+  ASSERT_TRUE(st.ok()) << st.error();
+  EXPECT_GE(found, 1);
+}
+
+TEST_P(StoreTest, PutCallsWritesEveryRecord) {
+  std::vector<CallRecord> batch;
+  for (int i = 0; i < 50; ++i) {
+    batch.push_back(call(sid("batch-" + std::to_string(i)), 1, "2026-04-01T10:00:00Z"));
+  }
+  ASSERT_TRUE(db_->put_calls(batch).ok());
+  for (const auto& c : batch) {
+    auto found = db_->find_call(c.call_sid);
+    ASSERT_TRUE(found.ok()) << found.error();
+    EXPECT_TRUE(found->has_value()) << c.call_sid;
+  }
+}
+
+TEST_P(StoreTest, PutCallsAppliesTheRevisionRuleToEachRecord) {
+  CallRecord newer = call(sid("batch-rule"), 2, "2026-04-01T10:00:00Z");
+  newer.status = "completed";
+  CallRecord older = newer;
+  older.revision = 1;
+  older.status = "ringing";
+  ASSERT_TRUE(db_->put_calls({newer, older, newer}).ok());
+  auto found = db_->find_call(newer.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->revision, 2);
+  EXPECT_EQ((*found)->status, "completed");
+}
+
+TEST_P(StoreTest, EmptyPutCallsIsFine) { EXPECT_TRUE(db_->put_calls({}).ok()); }
+
+TEST_P(StoreTest, ConcurrentWritersLoseNothing) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        const std::string name = "thread-" + std::to_string(t) + "-" + std::to_string(i);
+        EXPECT_TRUE(db_->put_call(call(sid(name), 1, "2026-03-01T10:00:00Z")).ok());
+        EXPECT_TRUE(db_->add_call_event({sid(name), 1, "", "webhook", "{}"}).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto listed = db_->list_calls({.limit = 100'000, .since = "2026-03-01", .category = ""});
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  EXPECT_EQ(own_sids(*listed).size(), 100u);
+}
+
+// --- Call events ----------------------------------------------------------------------------
+
+TEST_P(StoreTest, CallEventsAreListedBySeq) {
+  const std::string s = sid("events");
+  for (int seq : {3, 1, 2}) {
+    auto added =
+        db_->add_call_event({s, seq, "2026-11-25T14:30:0" + std::to_string(seq) + "Z",
+                             "kind" + std::to_string(seq), R"({"n":)" + std::to_string(seq) + "}"});
+    ASSERT_TRUE(added.ok()) << added.error();
+    EXPECT_TRUE(*added);
+  }
+  ASSERT_TRUE(db_->add_call_event({sid("other"), 1, "", "webhook", "{}"}).ok());
+  auto events = db_->list_call_events(s);
+  ASSERT_TRUE(events.ok()) << events.error();
+  ASSERT_EQ(events->size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const CallEvent& e = (*events)[static_cast<std::size_t>(i)];
+    EXPECT_EQ(e.call_sid, s);
+    EXPECT_EQ(e.seq, i + 1);
+    EXPECT_EQ(e.kind, "kind" + std::to_string(i + 1));
+    EXPECT_EQ(e.detail_json, R"({"n":)" + std::to_string(i + 1) + "}");
+  }
+}
+
+TEST_P(StoreTest, ReAddingACallEventIsIgnored) {
+  const std::string s = sid("event-dup");
+  ASSERT_TRUE(db_->add_call_event({s, 1, "2026-11-25T14:30:00Z", "webhook", R"({"a":1})"}).ok());
+  auto again = db_->add_call_event({s, 1, "2026-11-25T14:31:00Z", "digits", R"({"a":2})"});
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_FALSE(*again);
+  auto events = db_->list_call_events(s);
+  ASSERT_TRUE(events.ok()) << events.error();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().kind, "webhook");
+  EXPECT_EQ(events->front().detail_json, R"({"a":1})");
+}
+
+TEST_P(StoreTest, CallEventWithoutTimeIsStamped) {
+  const std::string s = sid("event-time");
+  ASSERT_TRUE(db_->add_call_event({s, 1, "", "webhook", "{}"}).ok());
+  auto events = db_->list_call_events(s);
+  ASSERT_TRUE(events.ok() && events->size() == 1u);
+  EXPECT_TRUE(
+      std::regex_match(events->front().at, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")))
+      << events->front().at;
+}
+
+TEST_P(StoreTest, EventsOfUnknownCallAreEmpty) {
+  auto events = db_->list_call_events(sid("no-events"));
+  ASSERT_TRUE(events.ok()) << events.error();
+  EXPECT_TRUE(events->empty());
+}
+
+// --- Operator actions -----------------------------------------------------------------------
+
+TEST_P(StoreTest, MarkHandledBumpsRevisionSetsFlagAndAudits) {
+  const CallRecord c = call(sid("handle"), 4, "2026-11-25T14:30:00Z");
+  ASSERT_TRUE(db_->put_call(c).ok());
+  auto marked = db_->mark_handled(c.call_sid, "asha");
+  ASSERT_TRUE(marked.ok()) << marked.error();
+  EXPECT_TRUE(*marked);
+  auto found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->revision, 5);
+  EXPECT_TRUE((*found)->handled);
+  const json j = record_of(**found);
+  EXPECT_EQ(j["handled"], true);
+  EXPECT_EQ(j["transcript"], "help") << "the rest of the record is kept";
+  auto audit = db_->list_audit(c.call_sid);
+  ASSERT_TRUE(audit.ok()) << audit.error();
+  ASSERT_EQ(audit->size(), 1u);
+  EXPECT_EQ(audit->front().action, "call_handled");
+  EXPECT_EQ(audit->front().actor, "asha");
+}
+
+TEST_P(StoreTest, MarkHandledOfUnknownCallReturnsFalse) {
+  auto marked = db_->mark_handled(sid("nobody"), "asha");
+  ASSERT_TRUE(marked.ok()) << marked.error();
+  EXPECT_FALSE(*marked);
+  auto audit = db_->list_audit(sid("nobody"));
+  ASSERT_TRUE(audit.ok());
+  EXPECT_TRUE(audit->empty());
+}
+
+// The node does not know an operator acted: its next write must neither be swallowed
+// by the operator's bump nor undo what the operator did.
+TEST_P(StoreTest, HandledSurvivesTheNodesNextWrite) {
+  CallRecord c = call(sid("handle-then-write"), 1, "2026-11-25T14:30:00Z");
+  c.status = "in-progress";
+  ASSERT_TRUE(db_->put_call(c).ok());
+  ASSERT_TRUE(db_->mark_handled(c.call_sid, "asha").ok());
+  c.revision = 2;
+  c.status = "completed";
+  auto put = db_->put_call(c);
+  ASSERT_TRUE(put.ok()) << put.error();
+  EXPECT_TRUE(*put);
+  auto found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->status, "completed");
+  EXPECT_TRUE((*found)->handled);
+  EXPECT_EQ(record_of(**found)["handled"], true);
+  EXPECT_EQ((*found)->revision, 3) << "every write still moves the revision forward";
+  auto replay = db_->put_call(c);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_FALSE(*replay);
+}
+
+TEST_P(StoreTest, CorrectCategoryUpdatesColumnJsonAndAudit) {
+  const CallRecord c = call(sid("correct"), 1, "2026-11-25T14:30:00Z", "spam");
+  ASSERT_TRUE(db_->put_call(c).ok());
+  auto corrected = db_->correct_call_category(c.call_sid, "emergency", "ravi");
+  ASSERT_TRUE(corrected.ok()) << corrected.error();
+  EXPECT_TRUE(*corrected);
+  auto found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->category, "emergency");
+  EXPECT_EQ((*found)->revision, 2);
+  EXPECT_EQ(record_of(**found)["corrected_category"], "emergency");
+  auto audit = db_->list_audit(c.call_sid);
+  ASSERT_TRUE(audit.ok() && audit->size() == 1u);
+  EXPECT_EQ(audit->front().action, "call_corrected");
+  EXPECT_EQ(audit->front().detail, "emergency");
+  // The node's next write keeps the correction.
+  CallRecord next = c;
+  next.revision = 2;
+  ASSERT_TRUE(db_->put_call(next).ok());
+  found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->category, "emergency");
+  EXPECT_EQ(record_of(**found)["corrected_category"], "emergency");
+}
+
+TEST_P(StoreTest, CorrectingToAnUnknownCategoryIsAnError) {
+  ASSERT_TRUE(db_->put_call(call(sid("bad-cat"), 1, "2026-11-25T14:30:00Z")).ok());
+  EXPECT_FALSE(db_->correct_call_category(sid("bad-cat"), "'; DROP TABLE calls; --", "x").ok());
+  auto unknown = db_->correct_call_category(sid("no-such-call"), "inquiry", "x");
+  ASSERT_TRUE(unknown.ok()) << unknown.error();
+  EXPECT_FALSE(*unknown);
+}
+
+TEST_P(StoreTest, MarkHandledKeepsARecordThatIsNotJson) {
+  const CallRecord c = call(sid("not-json"), 1, "2026-11-25T14:30:00Z", "", "not json {");
+  ASSERT_TRUE(db_->put_call(c).ok());
+  ASSERT_TRUE(db_->mark_handled(c.call_sid, "asha").ok());
+  auto found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_TRUE((*found)->handled);
+  EXPECT_EQ((*found)->record_json, "not json {");
+}
+
+// --- Users ----------------------------------------------------------------------------------
+
+User user(std::string name, std::string role = "operator") {
+  return {std::move(name), "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", std::move(role), "",
+          false};
+}
+
+TEST_P(StoreTest, AddedUserIsFoundAndAudited) {
+  const std::string name = "asha-" + run_id();
+  User u = user(name, "supervisor");
+  u.disabled = true;
+  ASSERT_TRUE(db_->add_user(u, "admin").ok());
+  auto found = db_->find_user(name);
+  ASSERT_TRUE(found.ok()) << found.error();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->username, name);
+  EXPECT_EQ((*found)->password_hash, u.password_hash);
+  EXPECT_EQ((*found)->role, "supervisor");
+  EXPECT_TRUE((*found)->disabled);
+  EXPECT_FALSE((*found)->created_at.empty());
+  auto audit = db_->list_audit(name);
+  ASSERT_TRUE(audit.ok() && audit->size() == 1u);
+  EXPECT_EQ(audit->front().action, "user_add");
+  EXPECT_EQ(audit->front().actor, "admin");
+  EXPECT_EQ(audit->front().detail.find("argon2"), std::string::npos) << "no hash in the audit";
+}
+
+TEST_P(StoreTest, DuplicateUserIsAnError) {
+  const std::string name = "ravi-" + run_id();
+  ASSERT_TRUE(db_->add_user(user(name), "admin").ok());
+  const Status again = db_->add_user(user(name, "admin"), "admin");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error(), "user '" + name + "' exists");
+  auto found = db_->find_user(name);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->role, "operator") << "the first user is kept";
+}
+
+TEST_P(StoreTest, UserWithUnknownRoleOrNoHashIsRefused) {
+  EXPECT_FALSE(db_->add_user(user("x-" + run_id(), "root"), "admin").ok());
+  User no_hash = user("y-" + run_id());
+  no_hash.password_hash.clear();
+  EXPECT_FALSE(db_->add_user(no_hash, "admin").ok());
+  EXPECT_FALSE(db_->add_user(user(""), "admin").ok());
+}
+
+TEST_P(StoreTest, ListUsersIsByNameAndCountMatches) {
+  auto before = db_->count_users();
+  ASSERT_TRUE(before.ok()) << before.error();
+  for (const char* n : {"c", "a", "b"}) {
+    ASSERT_TRUE(db_->add_user(user(std::string("list-") + run_id() + "-" + n), "admin").ok());
+  }
+  auto after = db_->count_users();
+  ASSERT_TRUE(after.ok()) << after.error();
+  EXPECT_EQ(*after, *before + 3);
+  auto users = db_->list_users();
+  ASSERT_TRUE(users.ok()) << users.error();
+  EXPECT_EQ(users->size(), *after);
+  std::vector<std::string> own;
+  for (const auto& u : *users) {
+    if (u.username.starts_with("list-" + run_id()))
+      own.push_back(u.username.substr(u.username.size() - 1));
+  }
+  EXPECT_EQ(own, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST_P(StoreTest, FindUnknownUserIsEmpty) {
+  auto found = db_->find_user("' OR '1'='1");
+  ASSERT_TRUE(found.ok()) << found.error();
+  EXPECT_FALSE(found->has_value());
+}
+
+// --- Retention --------------------------------------------------------------------------------
+
+// Calls of 1990 belong to this test alone: no other test stores calls that old.
+TEST_P(StoreTest, PurgeBlanksContentAndKeepsColumns) {
+  CallRecord old = call(sid("purge-old"), 1, "1990-06-01T10:00:00Z", "complaint",
+                        R"({"transcript":"my neighbour hit me","audio_ref":"s3://a.wav",)"
+                        R"("digits":"3","reasons":[{"code":"x"}]})");
+  old.spoofed = true;
+  CallRecord fractional = call(sid("purge-frac"), 1, "1990-12-31T23:59:59.9Z");
+  CallRecord young = call(sid("purge-young"), 1, "1991-01-01T00:00:00Z");
+  CallRecord undated = call(sid("purge-undated"), 1, "");
+  ASSERT_TRUE(db_->put_calls({old, fractional, young, undated}).ok());
+  auto purged = db_->purge_call_content("1991-01-01", "retention-job");
+  ASSERT_TRUE(purged.ok()) << purged.error();
+  EXPECT_EQ(*purged, 2u);
+
+  auto found = db_->find_call(old.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  const json j = record_of(**found);
+  EXPECT_EQ(j["transcript"], "");
+  EXPECT_TRUE(j["audio_ref"].is_null());
+  EXPECT_EQ(j["purged"], true);
+  EXPECT_EQ(j["digits"], "3");
+  EXPECT_EQ(j["reasons"][0]["code"], "x");
+  EXPECT_EQ((*found)->category, "complaint");
+  EXPECT_TRUE((*found)->spoofed);
+  EXPECT_EQ((*found)->from_e164, "+919876543210");
+  EXPECT_EQ((*found)->started_at, "1990-06-01T10:00:00Z");
+  EXPECT_EQ((*found)->revision, 1);
+
+  for (const auto& kept : {young, undated}) {
+    auto k = db_->find_call(kept.call_sid);
+    ASSERT_TRUE(k.ok() && k->has_value());
+    EXPECT_EQ((*k)->record_json, kept.record_json) << kept.call_sid;
+  }
+  auto again = db_->purge_call_content("1991-01-01", "retention-job");
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ(*again, 0u);
+  auto audit = db_->list_audit("1991-01-01");
+  ASSERT_TRUE(audit.ok()) << audit.error();
+  ASSERT_GE(audit->size(), 2u);
+  EXPECT_EQ(audit->back().action, "retention_purge");
+  EXPECT_EQ(audit->back().actor, "retention-job");
+}
+
+TEST_P(StoreTest, PurgedCallStaysBlankWhenWrittenAgain) {
+  CallRecord c = call(sid("purge-rewrite"), 1, "1980-01-01T00:00:00Z");
+  ASSERT_TRUE(db_->put_call(c).ok());
+  ASSERT_TRUE(db_->purge_call_content("1980-01-02", "retention-job").ok());
+  c.revision = 2;
+  c.status = "completed";
+  auto put = db_->put_call(c);
+  ASSERT_TRUE(put.ok() && *put);
+  auto found = db_->find_call(c.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->status, "completed");
+  EXPECT_EQ(record_of(**found)["transcript"], "");
+  EXPECT_EQ(record_of(**found)["purged"], true);
+}
+
+TEST_P(StoreTest, PurgeWithoutCutOffIsAnError) {
+  EXPECT_FALSE(db_->purge_call_content("", "retention-job").ok());
+}
+
+// --- Hostile content ------------------------------------------------------------------------
+
+TEST_P(StoreTest, HostileTranscriptsRoundTripVerbatim) {
+  const std::vector<std::string> transcripts = {
+      "मेरे घर में आग लगी है — «help» 📞 "
+      "\xE2\x80\xAE reversed",
+      "<script>alert('x')</script><img src=x onerror=alert(1)>",
+      "'); DROP TABLE calls; DELETE FROM users; --",
+      "Robert\"); DROP TABLE call_events;-- \\ \\\" \t tab\nnew line\r\n",
+      "=HYPERLINK(\"http://evil\",\"click\")",
+  };
+  for (std::size_t i = 0; i < transcripts.size(); ++i) {
+    const json record = {{"transcript", transcripts[i]}, {"digits", "1"}};
+    CallRecord c = call(sid("hostile-" + std::to_string(i)) + "'\"; --", 1, "2026-02-01T10:00:00Z",
+                        "emergency", record.dump());
+    c.from_raw = transcripts[i];
+    c.node = transcripts[i];
+    ASSERT_TRUE(db_->put_call(c).ok());
+    ASSERT_TRUE(db_->add_call_event({c.call_sid, 1, "", transcripts[i], record.dump()}).ok());
+    auto found = db_->find_call(c.call_sid);
+    ASSERT_TRUE(found.ok()) << found.error();
+    ASSERT_TRUE(found->has_value()) << i;
+    EXPECT_EQ((*found)->record_json, c.record_json);
+    EXPECT_EQ(record_of(**found)["transcript"], transcripts[i]);
+    EXPECT_EQ((*found)->from_raw, transcripts[i]);
+    EXPECT_EQ((*found)->node, transcripts[i]);
+    auto events = db_->list_call_events(c.call_sid);
+    ASSERT_TRUE(events.ok() && events->size() == 1u);
+    EXPECT_EQ(events->front().kind, transcripts[i]);
+    ASSERT_TRUE(db_->mark_handled(c.call_sid, transcripts[i]).ok());
+    found = db_->find_call(c.call_sid);
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ(record_of(**found)["transcript"], transcripts[i]) << "rewritten, not mangled";
+  }
+  auto listed = db_->list_calls({.limit = 100'000, .since = "2026-02-01", .category = ""});
+  ASSERT_TRUE(listed.ok()) << listed.error();
+  EXPECT_EQ(own_sids(*listed).size(), transcripts.size());
+}
+
 // --- File database: persistence across connections ---------------------------------------
 
 class FileStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    renew_run_id();
     ASSERT_FALSE(dir_.path().empty()) << "mkdtemp failed";
     url_ = "sqlite:" + (dir_.path() / "spoofex.db").string();
   }
@@ -435,6 +1078,26 @@ TEST_F(FileStoreTest, MigrateOnReopenedDatabaseIsFine) {
   auto version = db->schema_version();
   ASSERT_TRUE(version.ok()) << version.error();
   EXPECT_GE(*version, 1);
+}
+
+TEST_F(FileStoreTest, CallsPersistAcrossReopen) {
+  {
+    auto db = open_migrated();
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->put_call(call(sid("kept"), 2, "2026-11-25T14:30:00Z")).ok());
+    ASSERT_TRUE(db->add_call_event({sid("kept"), 1, "", "webhook", "{}"}).ok());
+  }
+  auto db = open_migrated();
+  ASSERT_NE(db, nullptr);
+  auto found = db->find_call(sid("kept"));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->revision, 2);
+  auto replay = db->put_call(call(sid("kept"), 2, "2026-11-25T14:30:00Z"));
+  ASSERT_TRUE(replay.ok());
+  EXPECT_FALSE(*replay);
+  auto events = db->list_call_events(sid("kept"));
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), 1u);
 }
 
 TEST_F(FileStoreTest, DatabaseFileIsCreated) {

@@ -11,6 +11,69 @@ std::string data_dir() {
   return SPOOFEX_SOURCE_DATA_DIR;
 }
 
+namespace {
+
+// [server], [twilio], [prompts] and [listening].
+Status load_server(const toml::table& t, const std::string& path, server::ServerConfig& s) {
+  if (auto listen = t["server"]["listen"].value<std::string>()) {
+    if (auto st = parse_listen(*listen, s); !st)
+      return Error{"config '" + path + "': " + st.error()};
+  }
+  s.public_url = t["server"]["public_url"].value_or(s.public_url);
+  s.node = t["server"]["node"].value_or(s.node);
+  s.metrics_token = t["server"]["metrics_token"].value_or(s.metrics_token);
+  const auto io = t["server"]["io_threads"].value_or<int64_t>(s.io_threads);
+  const auto sp = t["server"]["speech_threads"].value_or<int64_t>(s.speech_threads);
+  const auto max_calls = t["server"]["max_calls"].value_or<int64_t>(s.max_calls);
+  if (io < 1 || io > 64 || sp < 1 || sp > 64 || max_calls < 1) {
+    return Error{"config '" + path +
+                 "': server.io_threads and speech_threads must be 1..64, max_calls >= 1"};
+  }
+  s.io_threads = static_cast<unsigned>(io);
+  s.speech_threads = static_cast<unsigned>(sp);
+  s.max_calls = static_cast<std::size_t>(max_calls);
+  auto& tw = s.twilio;
+  tw.account_sid = t["twilio"]["account_sid"].value_or(tw.account_sid);
+  tw.auth_token = t["twilio"]["auth_token"].value_or(tw.auth_token);
+  tw.api_base = t["twilio"]["api_base"].value_or(tw.api_base);
+  tw.validate_signatures = t["twilio"]["validate_signatures"].value_or(tw.validate_signatures);
+  auto& ss = s.session;
+  for (auto [key, field] : std::initializer_list<std::pair<const char*, std::string*>>{
+           {"prompt", &ss.prompt},
+           {"silent_prompt", &ss.silent_prompt},
+           {"hold_prompt", &ss.hold_prompt},
+           {"connect_prompt", &ss.connect_prompt},
+           {"blank_goodbye", &ss.blank_goodbye},
+           {"spam_goodbye", &ss.spam_goodbye},
+           {"review_prompt", &ss.review_prompt},
+           {"voice", &ss.voice.voice},
+           {"language", &ss.voice.language}}) {
+    *field = t["prompts"][key].value_or(*field);
+  }
+  for (auto [key, field] : std::initializer_list<std::pair<const char*, double*>>{
+           {"end_of_speech_s", &ss.end_of_speech_s},
+           {"max_listen_s", &ss.max_listen_s},
+           {"hold_pause_s", &ss.hold_pause_s},
+           {"asr_wait_s", &ss.asr_wait_s}}) {
+    *field = t["listening"][key].value_or(*field);
+    if (*field <= 0 || *field > 600) {
+      return Error{"config '" + path + "': listening." + key + " must be in (0, 600]"};
+    }
+  }
+  ss.gather_timeout_s =
+      static_cast<int>(t["listening"]["gather_timeout_s"].value_or<int64_t>(ss.gather_timeout_s));
+  ss.silent_timeout_s =
+      static_cast<int>(t["listening"]["silent_timeout_s"].value_or<int64_t>(ss.silent_timeout_s));
+  if (ss.gather_timeout_s < 1 || ss.gather_timeout_s > 60 || ss.silent_timeout_s < 1 ||
+      ss.silent_timeout_s > 60) {
+    return Error{"config '" + path + "': listening.*_timeout_s must be 1..60"};
+  }
+  ss.caller_id = t["listening"]["caller_id"].value_or(ss.caller_id);
+  return Ok{};
+}
+
+}  // namespace
+
 Result<Config> load_config(const std::string& path) {
   Config cfg;
   if (!path.empty()) {
@@ -63,6 +126,7 @@ Result<Config> load_config(const std::string& path) {
     sp.vosk_library = t["speech"]["vosk_library"].value_or(sp.vosk_library);
     sp.comfort_noise_dbfs = t["speech"]["comfort_noise_dbfs"].value_or(sp.comfort_noise_dbfs);
     sp.pool = static_cast<unsigned>(t["speech"]["pool"].value_or<int64_t>(sp.pool));
+    if (auto st = load_server(t, path, cfg.server); !st) return Error{st.error()};
     if (auto* deps = t["departments"].as_table()) {
       for (const auto& [key, node] : *deps) {
         const std::string category(key.str());
@@ -79,7 +143,33 @@ Result<Config> load_config(const std::string& path) {
     }
   }
   if (const char* db = std::getenv("SPOOFEX_DB"); db && *db) cfg.db_url = db;
+  auto env = [](const char* name, std::string& into) {
+    if (const char* v = std::getenv(name); v && *v) into = v;
+  };
+  env("SPOOFEX_TWILIO_ACCOUNT_SID", cfg.server.twilio.account_sid);
+  env("SPOOFEX_TWILIO_AUTH_TOKEN", cfg.server.twilio.auth_token);
+  env("SPOOFEX_TWILIO_API_BASE", cfg.server.twilio.api_base);
+  env("SPOOFEX_PUBLIC_URL", cfg.server.public_url);
   return cfg;
+}
+
+Status parse_listen(std::string_view listen, server::ServerConfig& server) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == listen.size()) {
+    return Error{"listen address '" + std::string(listen) + "' must be HOST:PORT"};
+  }
+  std::string host(listen.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port(listen.substr(colon + 1));
+  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+      std::stoi(port) > 65535) {
+    return Error{"listen port '" + port + "' must be a number 0..65535"};
+  }
+  server.listen_host = host;
+  server.listen_port = static_cast<std::uint16_t>(std::stoi(port));
+  return Ok{};
 }
 
 }  // namespace spoofex::app

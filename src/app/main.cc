@@ -21,6 +21,9 @@ int run(int argc, char** argv) {
   add_analyze_command(app, ctx, exit_code);
   add_triage_commands(app, ctx, exit_code);
   add_transcribe_command(app, ctx, exit_code);
+  add_export_command(app, ctx, exit_code);
+  add_serve_command(app, ctx, exit_code);
+  add_simulate_command(app, ctx, exit_code);
   add_lm_command(app, exit_code);
   add_mixw_command(app, exit_code);
   try {

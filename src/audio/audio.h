@@ -41,6 +41,10 @@ Result<Recording> read_wav(const std::string& path);
 // Writes 16-bit PCM mono; for tests and tools.
 Status write_wav(const std::string& path, std::span<const std::int16_t> samples, int sample_rate);
 
+// G.711 (spandsp): `out` must hold in.size() samples.
+void decode_g711(Encoding encoding, std::span<const std::uint8_t> in, std::span<std::int16_t> out);
+std::vector<std::uint8_t> encode_mulaw(std::span<const std::int16_t> pcm);
+
 // Sample-rate conversion (speexdsp). Allocates at construction only.
 class Resampler {
  public:

@@ -2,6 +2,7 @@
 // Specifications 1.0", and WAVE_FORMAT_EXTENSIBLE from the Windows DDK).
 #include <spandsp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -206,6 +207,19 @@ Status write_wav(const std::string& path, std::span<const std::int16_t> samples,
   for (std::int16_t s : samples) put16(static_cast<std::uint16_t>(s));
   if (!f) return Error{"cannot write '" + path + "'"};
   return Ok{};
+}
+
+void decode_g711(Encoding encoding, std::span<const std::uint8_t> in, std::span<std::int16_t> out) {
+  const std::size_t n = std::min(in.size(), out.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = encoding == Encoding::alaw ? alaw_to_linear(in[i]) : ulaw_to_linear(in[i]);
+  }
+}
+
+std::vector<std::uint8_t> encode_mulaw(std::span<const std::int16_t> pcm) {
+  std::vector<std::uint8_t> out(pcm.size());
+  for (std::size_t i = 0; i < pcm.size(); ++i) out[i] = linear_to_ulaw(pcm[i]);
+  return out;
 }
 
 }  // namespace spoofex::audio

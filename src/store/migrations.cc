@@ -30,6 +30,36 @@ std::vector<Migration> migrations(Dialect dialect) {
               " text TEXT NOT NULL, category TEXT NOT NULL)",
           "CREATE INDEX feedback_call ON feedback (call_sid)",
       }});
+  list.push_back(Migration{
+      3,
+      "calls, call events, users",
+      {
+          // revision is what readers see; node_revision is the last revision a writer
+          // (spoofex node, journal replay) stored, so operator bumps do not swallow the
+          // writer's next revision. started_key is started_at with a fixed-width fraction,
+          // so that string order is time order ("...00Z" vs "...00.5Z").
+          // Booleans are INTEGER 0/1 on both backends.
+          "CREATE TABLE calls (call_sid TEXT PRIMARY KEY, revision BIGINT NOT NULL,"
+          " node_revision BIGINT NOT NULL, node TEXT NOT NULL DEFAULT '',"
+          " from_raw TEXT NOT NULL DEFAULT '', from_e164 TEXT NOT NULL DEFAULT '',"
+          " status TEXT NOT NULL DEFAULT '', category TEXT NOT NULL DEFAULT '',"
+          " department TEXT NOT NULL DEFAULT '',"
+          " spam_listed INTEGER NOT NULL DEFAULT 0, spoofed INTEGER NOT NULL DEFAULT 0,"
+          " system_generated INTEGER NOT NULL DEFAULT 0, blank INTEGER NOT NULL DEFAULT 0,"
+          " handled INTEGER NOT NULL DEFAULT 0, corrected_category TEXT NOT NULL DEFAULT '',"
+          " purged INTEGER NOT NULL DEFAULT 0, started_at TEXT NOT NULL DEFAULT '',"
+          " started_key TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL DEFAULT '',"
+          " record_json TEXT NOT NULL DEFAULT '{}')",
+          "CREATE INDEX calls_started ON calls (started_key, call_sid)",
+          "CREATE INDEX calls_from ON calls (from_e164)",
+          // No foreign key to calls: a journal may replay events before their call.
+          "CREATE TABLE call_events (call_sid TEXT NOT NULL, seq INTEGER NOT NULL,"
+          " at TEXT NOT NULL, kind TEXT NOT NULL, detail_json TEXT NOT NULL DEFAULT '{}',"
+          " PRIMARY KEY (call_sid, seq))",
+          "CREATE INDEX audit_log_subject ON audit_log (subject)",
+          "CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
+          " role TEXT NOT NULL, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0)",
+      }});
   return list;
 }
 

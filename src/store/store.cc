@@ -5,9 +5,14 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
+#include <limits>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "store/migrations.h"
 
@@ -24,6 +29,120 @@ auto guarded(std::string_view what, F&& body) -> decltype(body()) {
     return Error{std::string(what) + ": " + e.what()};
   }
 }
+
+using Json = nlohmann::ordered_json;  // ordered: rewritten records keep their key order
+using Prepared = soci::details::prepare_temp_type;
+
+// "...:00Z" sorts after "...:00.5Z" as a string ('.' < 'Z'), so calls are ordered and
+// bounded by this key: the same time with exactly nine fraction digits. Anything else
+// (a bare date "2026-11-25") is used as it is, which still compares as its midnight.
+std::string time_key(std::string_view iso) {
+  if (iso.size() < 20 || iso[10] != 'T' || iso.back() != 'Z') return std::string(iso);
+  std::string_view fraction = iso.substr(19, iso.size() - 20);  // "" or ".123"
+  if (!fraction.empty()) {
+    if (fraction[0] != '.' || fraction.size() == 1) return std::string(iso);
+    fraction.remove_prefix(1);
+    if (!std::all_of(fraction.begin(), fraction.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::string(iso);
+  }
+  std::string digits(fraction.substr(0, 9));
+  digits.resize(9, '0');
+  return std::string(iso.substr(0, 19)) + "." + digits + "Z";
+}
+
+bool is_category(std::string_view c) {
+  return c == "emergency" || c == "inquiry" || c == "complaint" || c == "spam" || c == "blank";
+}
+
+bool is_role(std::string_view r) { return r == "operator" || r == "supervisor" || r == "admin"; }
+
+// What operators did to a call; it outlives later writes of the call by its node.
+struct OperatorState {
+  int handled = 0;
+  std::string corrected_category;
+  int purged = 0;
+  bool any() const { return handled != 0 || !corrected_category.empty() || purged != 0; }
+};
+
+// record_json with the operator state written into it. Text that is not a JSON object
+// is kept as it is, unless purged: content that cannot be blanked key by key goes.
+std::string with_operator_state(const std::string& record_json, const OperatorState& op) {
+  Json j = Json::parse(record_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    if (op.purged == 0) return record_json;
+    j = Json::object();
+  }
+  if (op.handled != 0) j["handled"] = true;
+  if (!op.corrected_category.empty()) j["corrected_category"] = op.corrected_category;
+  if (op.purged != 0) {
+    j["transcript"] = "";
+    j["audio_ref"] = nullptr;
+    j["purged"] = true;
+  }
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// A CallRecord as bound parameters and result targets: SOCI has no bool or int64_t.
+struct CallRow {
+  CallRecord r;
+  long long revision = 0;
+  std::array<int, 5> flags{};  // spam_listed, spoofed, system_generated, blank, handled
+  std::string started_key;
+
+  static CallRow of(const CallRecord& c) {
+    CallRow row{c, c.revision, {}, time_key(c.started_at)};
+    row.flags = {c.spam_listed, c.spoofed, c.system_generated, c.blank, c.handled};
+    return row;
+  }
+  CallRecord record() const {
+    CallRecord c = r;
+    c.revision = revision;
+    c.spam_listed = flags[0] != 0;
+    c.spoofed = flags[1] != 0;
+    c.system_generated = flags[2] != 0;
+    c.blank = flags[3] != 0;
+    c.handled = flags[4] != 0;
+    return c;
+  }
+  // The columns of kCallColumns, in order.
+  void into(Prepared& p) {
+    p, soci::into(r.call_sid), soci::into(revision), soci::into(r.node), soci::into(r.from_raw),
+        soci::into(r.from_e164), soci::into(r.status), soci::into(r.category),
+        soci::into(r.department);
+    for (int& f : flags) p, soci::into(f);
+    p, soci::into(r.started_at), soci::into(r.updated_at), soci::into(r.record_json),
+        soci::into(started_key);
+  }
+};
+
+constexpr std::string_view kCallColumns =
+    "call_sid, revision, node, from_raw, from_e164, status, category, department, spam_listed,"
+    " spoofed, system_generated, blank, handled, started_at, updated_at, record_json, started_key";
+
+// The revision rule is checked against node_revision, the writer's own counter, so a
+// write that follows an operator's bump still lands; the stored revision still grows.
+// Operator-owned columns (handled, corrected category) are kept.
+constexpr std::string_view kUpsertCall =
+    "INSERT INTO calls (call_sid, revision, node_revision, node, from_raw, from_e164, status,"
+    " category, department, spam_listed, spoofed, system_generated, blank, handled, started_at,"
+    " started_key, updated_at, record_json) VALUES (:sid, :rev, :nrev, :node, :raw, :e164,"
+    " :status, :cat, :dept, :spam, :spoofed, :sys, :blank, :handled, :started, :key, :updated,"
+    " :json)"
+    " ON CONFLICT (call_sid) DO UPDATE SET"
+    " revision = CASE WHEN excluded.revision > calls.revision THEN excluded.revision"
+    " ELSE calls.revision + 1 END,"
+    " node_revision = excluded.node_revision, node = excluded.node,"
+    " from_raw = excluded.from_raw, from_e164 = excluded.from_e164, status = excluded.status,"
+    " category = CASE WHEN calls.corrected_category <> '' THEN calls.corrected_category"
+    " ELSE excluded.category END,"
+    " department = excluded.department, spam_listed = excluded.spam_listed,"
+    " spoofed = excluded.spoofed, system_generated = excluded.system_generated,"
+    " blank = excluded.blank,"
+    " handled = CASE WHEN calls.handled = 1 THEN 1 ELSE excluded.handled END,"
+    " started_at = excluded.started_at, started_key = excluded.started_key,"
+    " updated_at = excluded.updated_at, record_json = excluded.record_json"
+    " WHERE calls.node_revision < excluded.node_revision"
+    " RETURNING handled, corrected_category, purged";
 
 class SociStore final : public Store {
  public:
@@ -177,12 +296,365 @@ class SociStore final : public Store {
     });
   }
 
+  Result<bool> put_call(const CallRecord& call) override {
+    if (call.call_sid.empty()) return Error{"storing a call: the record has no call_sid"};
+    std::lock_guard lock(mu_);
+    return guarded("storing call " + call.call_sid, [&]() -> Result<bool> {
+      soci::transaction tx(*sql_);
+      const bool written = upsert_call(call);
+      tx.commit();
+      return written;
+    });
+  }
+
+  Status put_calls(const std::vector<CallRecord>& calls) override {
+    for (const auto& c : calls) {
+      if (c.call_sid.empty()) return Error{"storing calls: a record has no call_sid"};
+    }
+    std::lock_guard lock(mu_);
+    return guarded("storing calls", [&]() -> Status {
+      soci::transaction tx(*sql_);
+      for (const auto& c : calls) upsert_call(c);
+      tx.commit();
+      return Ok{};
+    });
+  }
+
+  Result<std::optional<CallRecord>> find_call(std::string_view call_sid) override {
+    std::lock_guard lock(mu_);
+    return guarded("looking up a call", [&]() -> Result<std::optional<CallRecord>> {
+      const std::string sid(call_sid);
+      auto rows = select_calls("WHERE call_sid = :s", [&](Prepared& p) { p, soci::use(sid); });
+      if (rows.empty()) return std::optional<CallRecord>{};
+      return std::optional<CallRecord>{std::move(rows.front().r)};
+    });
+  }
+
+  Result<std::vector<CallRecord>> list_calls(const CallQuery& q) override {
+    std::lock_guard lock(mu_);
+    return guarded("listing calls", [&]() -> Result<std::vector<CallRecord>> {
+      const std::string since = time_key(q.since);
+      const long long limit = static_cast<long long>(
+          std::min<std::size_t>(q.limit, std::numeric_limits<long long>::max()));
+      const std::string tail = std::string("WHERE started_key >= :since") +
+                               (q.category.empty() ? "" : " AND category = :cat") +
+                               " ORDER BY started_key DESC, call_sid DESC LIMIT :n";
+      auto rows = select_calls(tail, [&](Prepared& p) {
+        p, soci::use(since);
+        if (!q.category.empty()) p, soci::use(q.category);
+        p, soci::use(limit);
+      });
+      std::vector<CallRecord> out;
+      out.reserve(rows.size());
+      for (auto& row : rows) out.push_back(std::move(row.r));
+      return out;
+    });
+  }
+
+  Status for_each_call(std::string_view since,
+                       const std::function<void(const CallRecord&)>& visit) override {
+    // Keyset pages: memory stays bounded (SOCI's PostgreSQL backend reads a whole
+    // result at once) and live calls are stored between pages.
+    constexpr long long kPage = 500;
+    const std::string since_key = time_key(since);
+    std::string last_key, last_sid;
+    for (;;) {
+      std::vector<KeyedCall> page;
+      {
+        std::lock_guard lock(mu_);
+        auto read = guarded("reading calls", [&]() -> Result<std::vector<KeyedCall>> {
+          return select_calls(
+              "WHERE started_key >= :since AND (started_key, call_sid) > (:k, :s)"
+              " ORDER BY started_key, call_sid LIMIT :n",
+              [&](Prepared& p) {
+                p, soci::use(since_key), soci::use(last_key), soci::use(last_sid), soci::use(kPage);
+              });
+        });
+        if (!read) return Error{read.error()};
+        page = std::move(*read);
+      }
+      for (const auto& row : page) visit(row.r);
+      if (page.size() < static_cast<std::size_t>(kPage)) return Ok{};
+      last_key = page.back().key;
+      last_sid = page.back().r.call_sid;
+    }
+  }
+
+  Result<bool> add_call_event(const CallEvent& e) override {
+    std::lock_guard lock(mu_);
+    return guarded("storing a call event", [&]() -> Result<bool> {
+      const std::string at = e.at.empty() ? utc_now_iso8601() : e.at;
+      soci::statement st =
+          (sql_->prepare << "INSERT INTO call_events (call_sid, seq, at, kind, detail_json)"
+                            " VALUES (:s, :q, :a, :k, :d) ON CONFLICT DO NOTHING",
+           soci::use(e.call_sid), soci::use(e.seq), soci::use(at), soci::use(e.kind),
+           soci::use(e.detail_json));
+      st.execute(true);
+      return st.get_affected_rows() > 0;
+    });
+  }
+
+  Result<std::vector<CallEvent>> list_call_events(std::string_view call_sid) override {
+    std::lock_guard lock(mu_);
+    return guarded("reading call events", [&]() -> Result<std::vector<CallEvent>> {
+      CallEvent e;
+      e.call_sid = call_sid;
+      soci::statement st = (sql_->prepare << "SELECT seq, at, kind, detail_json FROM call_events"
+                                             " WHERE call_sid = :s ORDER BY seq",
+                            soci::into(e.seq), soci::into(e.at), soci::into(e.kind),
+                            soci::into(e.detail_json), soci::use(e.call_sid));
+      st.execute();
+      std::vector<CallEvent> out;
+      while (st.fetch()) out.push_back(e);
+      return out;
+    });
+  }
+
+  Result<bool> mark_handled(std::string_view call_sid, std::string_view actor) override {
+    std::lock_guard lock(mu_);
+    return guarded("marking a call handled", [&]() -> Result<bool> {
+      const std::string sid(call_sid), by(actor), now = utc_now_iso8601();
+      soci::transaction tx(*sql_);
+      // The write comes first: SQLite then holds the write lock for the whole change.
+      soci::statement st = (sql_->prepare << "UPDATE calls SET handled = 1,"
+                                             " revision = revision + 1, updated_at = :t"
+                                             " WHERE call_sid = :s",
+                            soci::use(now), soci::use(sid));
+      st.execute(true);
+      if (st.get_affected_rows() == 0) return false;
+      rewrite_record_json(sid);
+      audit(now, by, "call_handled", sid, "");
+      tx.commit();
+      return true;
+    });
+  }
+
+  Result<bool> correct_call_category(std::string_view call_sid, std::string_view category,
+                                     std::string_view actor) override {
+    if (!is_category(category)) {
+      return Error{"unknown category '" + std::string(category) +
+                   "': use emergency, inquiry, complaint, spam or blank"};
+    }
+    std::lock_guard lock(mu_);
+    return guarded("correcting a call's category", [&]() -> Result<bool> {
+      const std::string sid(call_sid), cat(category), by(actor), now = utc_now_iso8601();
+      soci::transaction tx(*sql_);
+      soci::statement st =
+          (sql_->prepare << "UPDATE calls SET category = :c1, corrected_category = :c2,"
+                            " revision = revision + 1, updated_at = :t WHERE call_sid = :s",
+           soci::use(cat), soci::use(cat), soci::use(now), soci::use(sid));
+      st.execute(true);
+      if (st.get_affected_rows() == 0) return false;
+      rewrite_record_json(sid);
+      audit(now, by, "call_corrected", sid, cat);
+      tx.commit();
+      return true;
+    });
+  }
+
+  Status add_user(const User& u, std::string_view actor) override {
+    if (u.username.empty()) return Error{"a user needs a name"};
+    if (!is_role(u.role)) {
+      return Error{"unknown role '" + u.role + "': use operator, supervisor or admin"};
+    }
+    if (u.password_hash.empty()) return Error{"user '" + u.username + "' needs a password hash"};
+    std::lock_guard lock(mu_);
+    return guarded("adding a user", [&]() -> Status {
+      const std::string at = u.created_at.empty() ? utc_now_iso8601() : u.created_at;
+      const std::string by(actor);
+      const int disabled = u.disabled ? 1 : 0;
+      soci::transaction tx(*sql_);
+      soci::statement st =
+          (sql_->prepare << "INSERT INTO users (username, password_hash, role, created_at,"
+                            " disabled) VALUES (:u, :h, :r, :t, :d) ON CONFLICT DO NOTHING",
+           soci::use(u.username), soci::use(u.password_hash), soci::use(u.role), soci::use(at),
+           soci::use(disabled));
+      st.execute(true);
+      if (st.get_affected_rows() == 0) return Error{"user '" + u.username + "' exists"};
+      audit(at, by, "user_add", u.username, u.role);
+      tx.commit();
+      return Ok{};
+    });
+  }
+
+  Result<std::optional<User>> find_user(std::string_view username) override {
+    std::lock_guard lock(mu_);
+    return guarded("looking up a user", [&]() -> Result<std::optional<User>> {
+      const std::string name(username);
+      auto users = select_users("WHERE username = :u", &name);
+      if (users.empty()) return std::optional<User>{};
+      return std::optional<User>{std::move(users.front())};
+    });
+  }
+
+  Result<std::vector<User>> list_users() override {
+    std::lock_guard lock(mu_);
+    return guarded("listing users",
+                   [&]() -> Result<std::vector<User>> { return select_users("", nullptr); });
+  }
+
+  Result<std::size_t> count_users() override {
+    std::lock_guard lock(mu_);
+    return guarded("counting users", [&]() -> Result<std::size_t> {
+      long long n = 0;
+      *sql_ << "SELECT COUNT(*) FROM users", soci::into(n);
+      return static_cast<std::size_t>(n);
+    });
+  }
+
+  Result<std::vector<AuditEntry>> list_audit(std::string_view subject) override {
+    std::lock_guard lock(mu_);
+    return guarded("reading the audit trail", [&]() -> Result<std::vector<AuditEntry>> {
+      AuditEntry a;
+      a.subject = subject;
+      soci::statement st = (sql_->prepare << "SELECT at, actor, action, detail FROM audit_log"
+                                             " WHERE subject = :s ORDER BY id",
+                            soci::into(a.at), soci::into(a.actor), soci::into(a.action),
+                            soci::into(a.detail), soci::use(a.subject));
+      st.execute();
+      std::vector<AuditEntry> out;
+      while (st.fetch()) out.push_back(a);
+      return out;
+    });
+  }
+
+  Result<std::size_t> purge_call_content(std::string_view before, std::string_view actor) override {
+    if (before.empty()) return Error{"purging call content: no cut-off time given"};
+    // Batches, each its own transaction, so live calls are stored in between.
+    constexpr long long kBatch = 500;
+    const std::string bound = time_key(before), by(actor);
+    std::size_t purged = 0;
+    for (;;) {
+      std::lock_guard lock(mu_);
+      auto batch = guarded("purging call content",
+                           [&]() -> Result<std::size_t> { return purge_batch(bound, kBatch); });
+      if (!batch) return batch;
+      purged += *batch;
+      if (*batch == 0) break;
+    }
+    std::lock_guard lock(mu_);
+    return guarded("auditing the purge", [&]() -> Result<std::size_t> {
+      audit(utc_now_iso8601(), by, "retention_purge", std::string(before),
+            std::to_string(purged) + " calls");
+      return purged;
+    });
+  }
+
  private:
   int current_version() {
     soci::indicator ind = soci::i_ok;
     int version = 0;
     *sql_ << "SELECT MAX(version) FROM schema_migrations", soci::into(version, ind);
     return ind == soci::i_ok ? version : 0;
+  }
+
+  // A call and its sort key (the position of a keyset page).
+  struct KeyedCall {
+    CallRecord r;
+    std::string key;
+  };
+
+  // Caller holds mu_. `tail` follows "SELECT <kCallColumns> FROM calls"; `use` binds
+  // its parameters in order.
+  std::vector<KeyedCall> select_calls(const std::string& tail,
+                                      const std::function<void(Prepared&)>& use) {
+    CallRow row;
+    Prepared p = (sql_->prepare << "SELECT " << kCallColumns << " FROM calls " << tail);
+    row.into(p);
+    use(p);
+    soci::statement st(p);
+    st.execute();
+    std::vector<KeyedCall> out;
+    while (st.fetch()) out.push_back({row.record(), row.started_key});
+    return out;
+  }
+
+  // Caller holds mu_ and an open transaction. Returns whether the record was written.
+  bool upsert_call(const CallRecord& c) {
+    const CallRow row = CallRow::of(c);
+    const auto& f = row.flags;
+    OperatorState op;
+    {
+      soci::statement st =
+          (sql_->prepare << kUpsertCall, soci::use(c.call_sid), soci::use(row.revision),
+           soci::use(row.revision), soci::use(c.node), soci::use(c.from_raw),
+           soci::use(c.from_e164), soci::use(c.status), soci::use(c.category),
+           soci::use(c.department), soci::use(f[0]), soci::use(f[1]), soci::use(f[2]),
+           soci::use(f[3]), soci::use(f[4]), soci::use(c.started_at), soci::use(row.started_key),
+           soci::use(c.updated_at), soci::use(c.record_json), soci::into(op.handled),
+           soci::into(op.corrected_category), soci::into(op.purged));
+      // RETURNING yields a row only when the record was inserted or updated.
+      if (!st.execute(true)) return false;
+    }
+    if (c.handled) op.handled = 0;  // the writer's own flag: its JSON says what it means
+    if (op.any()) update_record_json(c.call_sid, c.record_json, op);
+    return true;
+  }
+
+  // Caller holds mu_ and an open transaction: rewrites the stored record_json with
+  // the call's operator state.
+  void rewrite_record_json(const std::string& sid) {
+    std::string json;
+    OperatorState op;
+    *sql_ << "SELECT record_json, handled, corrected_category, purged FROM calls"
+             " WHERE call_sid = :s",
+        soci::into(json), soci::into(op.handled), soci::into(op.corrected_category),
+        soci::into(op.purged), soci::use(sid);
+    if (sql_->got_data()) update_record_json(sid, json, op);
+  }
+
+  void update_record_json(const std::string& sid, const std::string& json,
+                          const OperatorState& op) {
+    const std::string updated = with_operator_state(json, op);
+    if (updated == json) return;
+    *sql_ << "UPDATE calls SET record_json = :j WHERE call_sid = :s", soci::use(updated),
+        soci::use(sid);
+  }
+
+  // Caller holds mu_. Purges up to `limit` calls started before `bound`; returns how many.
+  std::size_t purge_batch(const std::string& bound, long long limit) {
+    // Read outside the transaction, write inside it, each row only if it is unchanged
+    // since the read: the first statement of the transaction is then a write, and
+    // SQLite never has to upgrade a read lock that another connection made stale.
+    std::vector<std::string> sids(static_cast<std::size_t>(limit)), json(sids.size());
+    std::vector<long long> revision(sids.size());
+    *sql_ << "SELECT call_sid, record_json, revision FROM calls WHERE started_key <> '' AND"
+             " started_key < :b AND purged = 0 ORDER BY started_key, call_sid LIMIT :n",
+        soci::into(sids), soci::into(json), soci::into(revision), soci::use(bound),
+        soci::use(limit);
+    const OperatorState op{0, "", 1};
+    std::size_t purged = 0;
+    soci::transaction tx(*sql_);
+    for (std::size_t i = 0; i < sids.size(); ++i) {
+      const std::string blanked = with_operator_state(json[i], op);
+      soci::statement st = (sql_->prepare << "UPDATE calls SET purged = 1, record_json = :j"
+                                             " WHERE call_sid = :s AND revision = :r",
+                            soci::use(blanked), soci::use(sids[i]), soci::use(revision[i]));
+      st.execute(true);
+      purged += static_cast<std::size_t>(st.get_affected_rows());
+    }
+    tx.commit();
+    return purged;
+  }
+
+  // Caller holds mu_. All users, or those matching `where` with one parameter.
+  std::vector<User> select_users(const std::string& where, const std::string* param) {
+    User u;
+    int disabled = 0;
+    Prepared p = (sql_->prepare << "SELECT username, password_hash, role, created_at, disabled"
+                                   " FROM users "
+                                << where << " ORDER BY username");
+    p, soci::into(u.username), soci::into(u.password_hash), soci::into(u.role),
+        soci::into(u.created_at), soci::into(disabled);
+    if (param != nullptr) p, soci::use(*param);
+    soci::statement st(p);
+    st.execute();
+    std::vector<User> out;
+    while (st.fetch()) {
+      u.disabled = disabled != 0;
+      out.push_back(u);
+    }
+    return out;
   }
 
   // Caller holds mu_ and an open transaction.

@@ -422,4 +422,30 @@ TEST_F(CliTest, TrainIncludesNothingItCannotReadAndEvalPrintsATable) {
   EXPECT_TRUE(j["baselines"].contains("majority_class"));
 }
 
+TEST_F(CliTest, ExportCsvOfAnEmptyDatabaseIsJustTheHeader) {
+  const CommandRun r = spoofex("export --format csv");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "call_sid,started_at,from,e164,status,category,department,spam_listed,spoofed,"
+            "system_generated,blank,handled,digits,transcript\n");
+}
+
+TEST_F(CliTest, ExportJsonlOfAnEmptyDatabaseIsEmpty) {
+  const CommandRun r = spoofex("export --format jsonl --since 2026-11-25");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(CliTest, ExportRefusesABadFormatOrSince) {
+  for (const char* args :
+       {"export --format xml", "export", "export --format csv --since 25-11-2026",
+        "export --format csv --since '2026-11-25T14:30:00+05:30'",
+        "export --format jsonl --since \"2026-11-25'; DROP TABLE calls; --\""}) {
+    const CommandRun r = spoofex(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_EQ(r.out, "") << args;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
+  }
+}
+
 }  // namespace

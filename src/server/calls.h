@@ -1,0 +1,96 @@
+// Private to server: the live calls. Each has one CallSession behind its own mutex
+// (held for microseconds), a recogniser driven on the speech pool through a
+// per-call strand, and actions carried out off the lock: records to the writer,
+// updates to Twilio.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "server/record_writer.h"
+#include "server/server.h"
+#include "server/twilio_client.h"
+
+namespace spoofex::server {
+
+struct Counters {
+  std::atomic<std::uint64_t> webhooks{0}, rejected{0}, forged{0}, bad_requests{0}, streams{0},
+      stream_errors{0}, media_frames{0}, updates_failed{0}, decisions{0}, asr_utterances{0},
+      overload{0};
+};
+
+// Milliseconds-precision UTC time, e.g. "2026-11-25T14:30:00.123Z": orders call records.
+std::string utc_now_ms();
+
+class CallRegistry {
+ public:
+  CallRegistry(const ServerConfig& config, Dependencies& deps, RecordWriter& writer,
+               TwilioClient& twilio, Counters& counters);
+  ~CallRegistry();
+
+  // The voice webhook: TwiML for Twilio.
+  std::string on_voice(const telephony::Params& params);
+  // The Gather action: TwiML for Twilio (a safe routing even for unknown calls).
+  std::string on_gather(const telephony::Params& params, std::string_view stage);
+  void on_status(const telephony::Params& params);
+  void tick();
+
+  // One Media Stream (one WebSocket). Errors close that stream only.
+  class Stream {
+   public:
+    explicit Stream(CallRegistry& registry) : registry_(registry) {}
+    ~Stream();
+    Status on_message(std::string_view text);
+
+   private:
+    CallRegistry& registry_;
+    std::string call_sid_, stream_sid_;
+    std::int64_t last_sequence_ = 0;
+    bool stopped_ = false;
+  };
+
+  // Where Twilio reaches this node, known once the port is bound.
+  void set_public_url(const std::string& public_url);
+  std::size_t active() const;
+  std::size_t streaming() const { return streaming_.load(); }
+  bool spam_add(const std::string& e164, const std::string& reason);
+
+ private:
+  struct LiveCall;
+  std::shared_ptr<LiveCall> find(const std::string& call_sid) const;
+  // Carries out what a session asked for; call with the call's mutex held.
+  void collect(LiveCall& call);
+  // Hands what collect() gathered to the writer and to Twilio. Takes the lock itself.
+  void dispatch(const std::shared_ptr<LiveCall>& call);
+  void recognise(std::shared_ptr<LiveCall> call, telephony::CallSession::Voiced voiced);
+  std::string overload_twiml() const;
+
+  static constexpr auto kLinger = std::chrono::seconds(30);
+  static constexpr auto kMaxCallAge = std::chrono::hours(4);
+
+  const ServerConfig& config_;
+  Dependencies& deps_;
+  RecordWriter& writer_;
+  TwilioClient& twilio_;
+  Counters& counters_;
+  telephony::Endpoints endpoints_;
+
+  std::mutex screen_mu_;  // the burst table and spam list are shared by all calls
+  screening::SpamList spam_;
+  screening::CallPatternDetector bursts_;
+  screening::Screener screener_;
+
+  mutable std::mutex calls_mu_;
+  std::unordered_map<std::string, std::shared_ptr<LiveCall>> calls_;
+  std::atomic<std::size_t> streaming_{0};
+  boost::asio::thread_pool speech_pool_;
+};
+
+}  // namespace spoofex::server

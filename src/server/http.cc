@@ -1,0 +1,447 @@
+// The listener, HTTP sessions and WebSocket sessions, in the shape of Beast's
+// advanced server example: one object per connection owning its buffers, async
+// chains, a fixed pool of threads running one io_context.
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "server/calls.h"
+#include "server/record_writer.h"
+#include "server/server.h"
+#include "server/twilio_client.h"
+
+namespace spoofex::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+Response reply(const Request& req, http::status status, std::string body,
+               std::string_view type = "text/plain; charset=utf-8") {
+  Response res{status, req.version()};
+  res.set(http::field::server, "spoofex");
+  res.set(http::field::content_type, type);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+// Everything the sessions share; owned by ServerImpl.
+struct Shared {
+  const ServerConfig& config;
+  CallRegistry& calls;
+  RecordWriter& writer;
+  Counters& counters;
+};
+
+std::string path_of(std::string_view target) {
+  return std::string(target.substr(0, target.find('?')));
+}
+
+std::string query_value(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return "";
+  auto params = telephony::parse_form(target.substr(q + 1));
+  if (!params) return "";
+  return std::string(telephony::param(*params, name).value_or(""));
+}
+
+// Twilio's form webhooks: parsed, signature-checked, then handled.
+Response twilio_webhook(Shared& sh, const Request& req, const std::string& path) {
+  if (req.method() != http::verb::post) {
+    return reply(req, http::status::method_not_allowed, "POST only\n");
+  }
+  const auto type = req[http::field::content_type];
+  if (!type.starts_with("application/x-www-form-urlencoded")) {
+    ++sh.counters.bad_requests;
+    return reply(req, http::status::unsupported_media_type,
+                 "expected application/x-www-form-urlencoded\n");
+  }
+  auto params = telephony::parse_form(req.body());
+  if (!params) {
+    ++sh.counters.bad_requests;
+    return reply(req, http::status::bad_request, "malformed form body: " + params.error() + "\n");
+  }
+  const auto& tw = sh.config.twilio;
+  if (tw.validate_signatures) {
+    const std::string url = sh.config.public_url + std::string(req.target());
+    if (!telephony::signature_valid(url, *params, tw.auth_token, req["X-Twilio-Signature"])) {
+      ++sh.counters.forged;
+      std::cerr << "spoofex: rejected " << path << " with a missing or wrong signature\n";
+      return reply(req, http::status::forbidden, "invalid X-Twilio-Signature\n");
+    }
+  }
+  const auto sid = telephony::param(*params, "CallSid");
+  if (!sid || sid->empty() || sid->size() > 64 ||
+      sid->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
+          std::string_view::npos) {
+    ++sh.counters.bad_requests;
+    return reply(req, http::status::bad_request, "missing or malformed CallSid\n");
+  }
+  constexpr std::string_view kXml = "text/xml; charset=utf-8";
+  if (path == "/twilio/voice")
+    return reply(req, http::status::ok, sh.calls.on_voice(*params), kXml);
+  if (path == "/twilio/gather") {
+    return reply(req, http::status::ok,
+                 sh.calls.on_gather(*params, query_value(req.target(), "stage")), kXml);
+  }
+  sh.calls.on_status(*params);
+  return reply(req, http::status::no_content, "");
+}
+
+std::string metrics_text(Shared& sh) {
+  const auto& c = sh.counters;
+  std::string out;
+  auto line = [&](const char* name, const char* type, const char* help, std::uint64_t v) {
+    out += std::string("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n' +
+           name + ' ' + std::to_string(v) + '\n';
+  };
+  line("spoofex_webhooks_total", "counter", "Voice webhooks answered.", c.webhooks.load());
+  line("spoofex_calls_rejected_total", "counter", "Calls rejected before answer.",
+       c.rejected.load());
+  line("spoofex_forged_requests_total", "counter", "Requests with a bad Twilio signature.",
+       c.forged.load());
+  line("spoofex_bad_requests_total", "counter", "Malformed requests.", c.bad_requests.load());
+  line("spoofex_streams_total", "counter", "Media streams started.", c.streams.load());
+  line("spoofex_stream_errors_total", "counter", "Media streams closed for bad input.",
+       c.stream_errors.load());
+  line("spoofex_media_frames_total", "counter", "Media messages analysed.", c.media_frames.load());
+  line("spoofex_decisions_total", "counter", "Calls decided.", c.decisions.load());
+  line("spoofex_call_updates_failed_total", "counter", "REST call updates that failed.",
+       c.updates_failed.load());
+  line("spoofex_utterances_recognised_total", "counter", "Utterances transcribed.",
+       c.asr_utterances.load());
+  line("spoofex_overload_total", "counter", "Calls sent straight to a human: node full.",
+       c.overload.load());
+  line("spoofex_calls_active", "gauge", "Calls held in memory.", sh.calls.active());
+  line("spoofex_streams_active", "gauge", "Media streams open.", sh.calls.streaming());
+  line("spoofex_store_queue", "gauge", "Records waiting for the database.", sh.writer.queued());
+  line("spoofex_store_failures_total", "counter", "Failed database writes (retried).",
+       sh.writer.failures());
+  return out;
+}
+
+Response handle(Shared& sh, const Request& req) {
+  const std::string path = path_of(req.target());
+  if (path == "/healthz") {
+    const nlohmann::json j = {{"status", "ok"},
+                              {"node", sh.config.node},
+                              {"calls_active", sh.calls.active()},
+                              {"store_queue", sh.writer.queued()}};
+    return reply(req, http::status::ok, j.dump() + "\n", "application/json");
+  }
+  if (path == "/metrics") {
+    if (!sh.config.metrics_token.empty() &&
+        req[http::field::authorization] != "Bearer " + sh.config.metrics_token) {
+      return reply(req, http::status::unauthorized, "bearer token required\n");
+    }
+    return reply(req, http::status::ok, metrics_text(sh), "text/plain; version=0.0.4");
+  }
+  if (path == "/twilio/voice" || path == "/twilio/gather" || path == "/twilio/status") {
+    return twilio_webhook(sh, req, path);
+  }
+  return reply(req, http::status::not_found, "not found\n");
+}
+
+class StreamSession : public std::enable_shared_from_this<StreamSession> {
+ public:
+  StreamSession(tcp::socket&& socket, Shared& sh)
+      : ws_(std::move(socket)), sh_(sh), stream_(sh.calls) {}
+
+  void run(Request req) {
+    ws_.read_message_max(telephony::kMaxStreamMessageBytes);
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.async_accept(req, beast::bind_front_handler(&StreamSession::on_accept, shared_from_this()));
+  }
+
+ private:
+  void on_accept(beast::error_code ec) {
+    if (ec) return;
+    read();
+  }
+  void read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&StreamSession::on_read, shared_from_this()));
+  }
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+      if (ec == websocket::error::message_too_big) {
+        ++sh_.counters.stream_errors;
+        std::cerr << "spoofex: closed a media stream: message larger than 64 KiB\n";
+      }
+      return;
+    }
+    const std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    if (!ws_.got_text()) return close("binary frames are not Media Streams messages");
+    if (auto st = stream_.on_message(text); !st) return close(st.error());
+    read();
+  }
+  void close(const std::string& why) {
+    ++sh_.counters.stream_errors;
+    std::cerr << "spoofex: closed a media stream: " << why << '\n';
+    websocket::close_reason reason(websocket::close_code::policy_error,
+                                   why.substr(0, 120));  // a close reason fits in 123 bytes
+    ws_.async_close(reason, [self = shared_from_this()](beast::error_code) {});
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  Shared& sh_;
+  CallRegistry::Stream stream_;
+};
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket&& socket, Shared& sh) : stream_(std::move(socket)), sh_(sh) {}
+  void run() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&HttpSession::read, shared_from_this()));
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBodyBytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  }
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream) return shutdown();
+    if (ec) {
+      if (ec == http::error::body_limit || ec == http::error::header_limit) {
+        ++sh_.counters.bad_requests;
+        Request req;
+        req.version(11);
+        return write(reply(req, http::status::payload_too_large, "request too large\n"), true);
+      }
+      return;
+    }
+    Request req = parser_->release();
+    if (websocket::is_upgrade(req)) {
+      if (path_of(req.target()) != "/twilio/stream") {
+        return write(reply(req, http::status::not_found, "no WebSocket here\n"), true);
+      }
+      const auto& tw = sh_.config.twilio;
+      // The upgrade is signed over the URL alone (protocols.md section 4). That URL is
+      // the wss:// one Twilio requested; Twilio's pages do not say so outright, so the
+      // https:// form of the same URL is accepted too (same secret, same path).
+      const std::string target(req.target());
+      const std::string& base = sh_.config.public_url;
+      const std::string ws_base = base.starts_with("https://")  ? "wss://" + base.substr(8)
+                                  : base.starts_with("http://") ? "ws://" + base.substr(7)
+                                                                : base;
+      const auto header = req["X-Twilio-Signature"];
+      if (tw.validate_signatures &&
+          !telephony::signature_valid(ws_base + target, {}, tw.auth_token, header) &&
+          !telephony::signature_valid(base + target, {}, tw.auth_token, header)) {
+        ++sh_.counters.forged;
+        return write(reply(req, http::status::forbidden, "invalid X-Twilio-Signature\n"), true);
+      }
+      stream_.expires_never();
+      std::make_shared<StreamSession>(stream_.release_socket(), sh_)->run(std::move(req));
+      return;
+    }
+    Response res;
+    try {
+      res = handle(sh_, req);
+    } catch (const std::exception& e) {
+      std::cerr << "spoofex: internal error on " << req.target() << ": " << e.what() << '\n';
+      res = reply(req, http::status::internal_server_error, "internal error\n");
+    }
+    write(std::move(res), !req.keep_alive());
+  }
+  void write(Response res, bool close) {
+    auto sp = std::make_shared<Response>(std::move(res));
+    http::async_write(stream_, *sp,
+                      [self = shared_from_this(), sp, close](beast::error_code ec, std::size_t) {
+                        if (ec || close) return self->shutdown();
+                        self->read();
+                      });
+  }
+  void shutdown() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  Shared& sh_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context& ioc, tcp::acceptor&& acceptor, Shared& sh)
+      : ioc_(ioc), acceptor_(std::move(acceptor)), sh_(sh) {}
+  void run() { accept(); }
+
+ private:
+  void accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_),
+                           beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+  }
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<HttpSession>(std::move(socket), sh_)->run();
+    }
+    accept();
+  }
+  asio::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  Shared& sh_;
+};
+
+class ServerImpl final : public Server {
+ public:
+  ServerImpl(ServerConfig config, Dependencies deps)
+      : config_(std::move(config)),
+        deps_(std::move(deps)),
+        ioc_(static_cast<int>(std::max(1u, config_.io_threads))),
+        writer_(*deps_.store),
+        twilio_(config_.twilio),
+        calls_(config_, deps_, writer_, twilio_, counters_),
+        shared_{config_, calls_, writer_, counters_},
+        ticker_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM) {}
+
+  ~ServerImpl() override {
+    stop();
+    for (auto& t : threads_) t.join();
+  }
+
+  Status bind() {
+    beast::error_code ec;
+    const auto address = asio::ip::make_address(config_.listen_host, ec);
+    if (ec) return Error{"listen address '" + config_.listen_host + "' is not an IP address"};
+    tcp::acceptor acceptor(ioc_);
+    const tcp::endpoint endpoint(address, config_.listen_port);
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Error{"cannot listen on " + config_.listen_host + ":" +
+                   std::to_string(config_.listen_port) + ": " + ec.message()};
+    }
+    port_ = acceptor.local_endpoint().port();
+    if (config_.public_url.empty()) {
+      config_.public_url = "http://" + config_.listen_host + ":" + std::to_string(port_);
+    }
+    while (config_.public_url.ends_with('/')) config_.public_url.pop_back();
+    calls_.set_public_url(config_.public_url);
+    std::make_shared<Listener>(ioc_, std::move(acceptor), shared_)->run();
+    return Ok{};
+  }
+
+  void start_threads() {
+    signals_.async_wait([this](beast::error_code ec, int) {
+      if (!ec) stop();
+    });
+    schedule_tick();
+    for (unsigned i = 0; i < std::max(1u, config_.io_threads); ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+  }
+
+  std::uint16_t port() const override { return port_; }
+
+  void wait() override {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return stopped_; });
+  }
+
+  void stop() override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    ioc_.stop();
+    cv_.notify_all();
+  }
+
+ private:
+  void schedule_tick() {
+    ticker_.expires_after(std::chrono::milliseconds(100));
+    ticker_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      calls_.tick();
+      schedule_tick();
+    });
+  }
+
+  ServerConfig config_;
+  Dependencies deps_;
+  asio::io_context ioc_;
+  Counters counters_;
+  RecordWriter writer_;
+  TwilioClient twilio_;
+  CallRegistry calls_;
+  Shared shared_;
+  asio::steady_timer ticker_;
+  asio::signal_set signals_;
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+Status validate(const ServerConfig& config) {
+  for (const char* category : {"emergency", "inquiry", "complaint"}) {
+    const auto& d = config.departments.for_category(category);
+    if (d.number.empty()) {
+      return Error{std::string("departments.") + category +
+                   ".number is not set: calls in that category would have nowhere to go"};
+    }
+  }
+  if (config.departments.operator_review.number.empty()) {
+    return Error{"departments.operator_review.number is not set: undecided calls need a human"};
+  }
+  if (config.twilio.validate_signatures && config.twilio.auth_token.empty()) {
+    return Error{
+        "no Twilio auth token (SPOOFEX_TWILIO_AUTH_TOKEN or [twilio] auth_token): signatures "
+        "cannot be checked. For local development only, set [twilio] validate_signatures = "
+        "false"};
+  }
+  if (config.twilio.account_sid.empty()) {
+    return Error{"no Twilio account SID (SPOOFEX_TWILIO_ACCOUNT_SID or [twilio] account_sid)"};
+  }
+  return Ok{};
+}
+
+Result<std::unique_ptr<Server>> Server::start(ServerConfig config, Dependencies deps) {
+  if (auto st = validate(config); !st) return Error{st.error()};
+  if (!deps.plan || !deps.store) return Error{"the server needs a numbering plan and a store"};
+  auto server = std::make_unique<ServerImpl>(std::move(config), std::move(deps));
+  if (auto st = server->bind(); !st) return Error{st.error()};
+  server->start_threads();
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace spoofex::server

@@ -1,0 +1,334 @@
+// Twilio's wire formats: form bodies, request signatures, TwiML, Media Streams.
+// Sources: ../shared/protocols.md; Twilio's "Webhooks security" and "Media Streams
+// WebSocket messages" pages.
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "telephony/telephony.h"
+
+namespace spoofex::telephony {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+Result<std::string> url_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else if (c == '%') {
+      if (i + 2 >= s.size()) return Error{"truncated % escape"};
+      const int hi = hex_value(s[i + 1]);
+      const int lo = hex_value(s[i + 2]);
+      if (hi < 0 || lo < 0) return Error{"bad % escape"};
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string url_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Result<Params> parse_form(std::string_view body) {
+  Params out;
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    if (out.size() == kMaxFormParams) {
+      return Error{"more than " + std::to_string(kMaxFormParams) + " form fields"};
+    }
+    const auto eq = pair.find('=');
+    auto name = url_decode(pair.substr(0, eq), true);
+    if (!name) return Error{"form field name: " + name.error()};
+    auto value = url_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!value) return Error{"form field '" + *name + "': " + value.error()};
+    out.emplace_back(std::move(*name), std::move(*value));
+  }
+  return out;
+}
+
+std::string form_encode(const Params& params) {
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (!out.empty()) out += '&';
+    out += url_encode(k) + '=' + url_encode(v);
+  }
+  return out;
+}
+
+std::optional<std::string_view> param(const Params& params, std::string_view name) {
+  for (const auto& [k, v] : params) {
+    if (k == name) return std::string_view(v);
+  }
+  return std::nullopt;
+}
+
+std::string base64_encode(std::span<const std::uint8_t> bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+Result<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return Error{"base64 length is not a multiple of 4"};
+  std::vector<std::uint8_t> out(text.size() / 4 * 3);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return Error{"invalid base64"};
+  // EVP_DecodeBlock keeps the padding's zero bytes: drop one per '='.
+  std::size_t size = static_cast<std::size_t>(n);
+  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --size;
+  out.resize(size);
+  return out;
+}
+
+std::string twilio_signature(std::string_view url, const Params& params,
+                             std::string_view auth_token) {
+  std::vector<const std::pair<std::string, std::string>*> sorted;
+  sorted.reserve(params.size());
+  for (const auto& p : params) sorted.push_back(&p);
+  // Twilio sorts by name; equal names keep their values' order (stable sort by name,
+  // then value, matches Twilio's helper libraries).
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    return a->first != b->first ? a->first < b->first : a->second < b->second;
+  });
+  std::string data(url);
+  for (const auto* p : sorted) data += p->first + p->second;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha1(), auth_token.data(), static_cast<int>(auth_token.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &len);
+  return base64_encode({digest, len});
+}
+
+bool signature_valid(std::string_view url, const Params& params, std::string_view auth_token,
+                     std::string_view header) {
+  if (header.empty() || auth_token.empty()) return false;
+  const std::string expected = twilio_signature(url, params, auth_token);
+  return expected.size() == header.size() &&
+         CRYPTO_memcmp(expected.data(), header.data(), expected.size()) == 0;
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // Control characters are not allowed in XML 1.0: drop them.
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t' || c == '\n' || c == '\r') {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+Twiml& Twiml::say(std::string_view text) {
+  body_ += "<Say voice=\"" + xml_escape(voice_.voice) + "\" language=\"" +
+           xml_escape(voice_.language) + "\">" + xml_escape(text) + "</Say>";
+  return *this;
+}
+
+Twiml& Twiml::pause(int seconds) {
+  body_ += "<Pause length=\"" + std::to_string(std::max(1, seconds)) + "\"/>";
+  return *this;
+}
+
+Twiml& Twiml::reject(std::string_view reason) {
+  body_ += "<Reject reason=\"" + xml_escape(reason) + "\"/>";
+  return *this;
+}
+
+Twiml& Twiml::hangup() {
+  body_ += "<Hangup/>";
+  return *this;
+}
+
+Twiml& Twiml::redirect(std::string_view url) {
+  body_ += "<Redirect method=\"POST\">" + xml_escape(url) + "</Redirect>";
+  return *this;
+}
+
+Twiml& Twiml::dial(std::string_view number, int timeout_s, std::string_view caller_id) {
+  body_ += "<Dial timeout=\"" + std::to_string(timeout_s) + "\"";
+  if (!caller_id.empty()) body_ += " callerId=\"" + xml_escape(caller_id) + "\"";
+  body_ += "><Number>" + xml_escape(number) + "</Number></Dial>";
+  return *this;
+}
+
+Twiml& Twiml::start_stream(std::string_view url, const Params& parameters) {
+  body_ += "<Start><Stream url=\"" + xml_escape(url) + "\" track=\"inbound_track\">";
+  for (const auto& [k, v] : parameters) {
+    body_ += "<Parameter name=\"" + xml_escape(k) + "\" value=\"" + xml_escape(v) + "\"/>";
+  }
+  body_ += "</Stream></Start>";
+  return *this;
+}
+
+Twiml& Twiml::gather(std::string_view action, int num_digits, int timeout_s,
+                     std::string_view prompt) {
+  body_ += "<Gather input=\"dtmf\" numDigits=\"" + std::to_string(num_digits) + "\" timeout=\"" +
+           std::to_string(timeout_s) + "\" finishOnKey=\"#\" action=\"" + xml_escape(action) +
+           "\" method=\"POST\" actionOnEmptyResult=\"true\">";
+  if (!prompt.empty()) say(prompt);
+  body_ += "</Gather>";
+  return *this;
+}
+
+std::string Twiml::str() const {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>" + body_ + "</Response>";
+}
+
+Result<StreamMessage> parse_stream_message(std::string_view text) {
+  if (text.size() > kMaxStreamMessageBytes) return Error{"message larger than 64 KiB"};
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error{"not a JSON object"};
+  auto str = [&](const nlohmann::json& obj, const char* key) -> std::optional<std::string> {
+    auto it = obj.find(key);
+    if (it == obj.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  const auto event = str(j, "event");
+  if (!event) return Error{"missing \"event\""};
+  StreamMessage m;
+  if (*event == "connected") {
+    m.event = StreamEvent::connected;
+    return m;
+  }
+  static const std::map<std::string, StreamEvent, std::less<>> kEvents = {
+      {"start", StreamEvent::start},
+      {"media", StreamEvent::media},
+      {"dtmf", StreamEvent::dtmf},
+      {"mark", StreamEvent::mark},
+      {"stop", StreamEvent::stop}};
+  const auto kind = kEvents.find(*event);
+  if (kind == kEvents.end()) return Error{"unknown event \"" + *event + "\""};
+  m.event = kind->second;
+  // sequenceNumber is a string of digits in Twilio's messages.
+  const auto seq = str(j, "sequenceNumber");
+  if (!seq || seq->empty() || seq->size() > 15 ||
+      seq->find_first_not_of("0123456789") != std::string::npos) {
+    return Error{"missing or bad \"sequenceNumber\""};
+  }
+  m.sequence = std::stoll(*seq);
+  auto sid = str(j, "streamSid");
+  if (!sid || sid->empty() || sid->size() > 64) return Error{"missing or bad \"streamSid\""};
+  m.stream_sid = std::move(*sid);
+  auto object = [&](const char* key) -> const nlohmann::json* {
+    auto it = j.find(key);
+    return it != j.end() && it->is_object() ? &*it : nullptr;
+  };
+  switch (m.event) {
+    case StreamEvent::start: {
+      const auto* s = object("start");
+      if (!s) return Error{"start without \"start\" object"};
+      auto call = str(*s, "callSid");
+      if (!call || call->empty() || call->size() > 64) return Error{"start without \"callSid\""};
+      m.call_sid = std::move(*call);
+      if (auto it = s->find("mediaFormat"); it != s->end() && it->is_object()) {
+        m.encoding = str(*it, "encoding").value_or("");
+        if (auto r = it->find("sampleRate"); r != it->end() && r->is_number_integer()) {
+          m.sample_rate = r->get<int>();
+        }
+      }
+      if (auto it = s->find("customParameters"); it != s->end() && it->is_object()) {
+        for (const auto& [k, v] : it->items()) {
+          if (v.is_string()) m.custom[k] = v.get<std::string>();
+        }
+      }
+      break;
+    }
+    case StreamEvent::media: {
+      const auto* media = object("media");
+      if (!media) return Error{"media without \"media\" object"};
+      m.track = str(*media, "track").value_or("inbound");
+      const auto ts = str(*media, "timestamp").value_or("0");
+      if (ts.empty() || ts.size() > 15 || ts.find_first_not_of("0123456789") != std::string::npos) {
+        return Error{"bad media \"timestamp\""};
+      }
+      m.timestamp_ms = std::stoll(ts);
+      const auto payload = str(*media, "payload");
+      if (!payload) return Error{"media without \"payload\""};
+      auto bytes = base64_decode(*payload);
+      if (!bytes) return Error{"media payload: " + bytes.error()};
+      m.payload = std::move(*bytes);
+      break;
+    }
+    case StreamEvent::dtmf: {
+      const auto* d = object("dtmf");
+      const auto digit = d ? str(*d, "digit") : std::nullopt;
+      if (!digit || digit->size() != 1 ||
+          std::string_view("0123456789*#ABCD").find((*digit)[0]) == std::string_view::npos) {
+        return Error{"dtmf without a keypad \"digit\""};
+      }
+      m.digit = (*digit)[0];
+      break;
+    }
+    case StreamEvent::mark: {
+      const auto* mk = object("mark");
+      m.mark = mk ? str(*mk, "name").value_or("") : "";
+      break;
+    }
+    case StreamEvent::stop: {
+      if (const auto* s = object("stop")) m.call_sid = str(*s, "callSid").value_or("");
+      break;
+    }
+    case StreamEvent::connected:
+      break;
+  }
+  return m;
+}
+
+}  // namespace spoofex::telephony
