@@ -274,8 +274,9 @@ void CallRegistry::tick() {
       std::lock_guard lock(call->mu);
       call->session.tick(now);
       collect(*call);
-      // Finished calls stay a while for late stream messages and transcripts.
-      forget = call->finished_at != Clock::time_point{} && now - call->finished_at > kLinger;
+      // Finished calls whose stream is still open stay a while for its last messages.
+      forget = call->finished_at != Clock::time_point{} &&
+               (!call->session.streaming() || now - call->finished_at > kLinger);
       if (!forget && now - call->session.created() > kMaxCallAge) {
         // A call Twilio never reported ending: close it so memory stays bounded.
         call->session.on_status("completed", 0, now);

@@ -57,13 +57,11 @@ bool RecordWriter::flush(std::vector<store::CallRecord>& calls,
       return false;
     }
   }
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    if (auto r = store_.add_call_event(events[i]); !r) {
-      std::cerr << "spoofex: storing a call event failed (will retry): " << r.error() << '\n';
-      events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(i));
-      calls.clear();
-      return false;
-    }
+  if (auto st = store_.add_call_events(events); !st) {
+    std::cerr << "spoofex: storing " << events.size()
+              << " call events failed (will retry): " << st.error() << '\n';
+    calls.clear();  // written already; a retry must not write them twice
+    return false;
   }
   return true;
 }
@@ -71,19 +69,22 @@ bool RecordWriter::flush(std::vector<store::CallRecord>& calls,
 void RecordWriter::run() {
   std::vector<store::CallRecord> calls;
   std::vector<store::CallEvent> events;
+  std::unordered_map<std::string, store::CallRecord> taken_calls;
+  std::deque<store::CallEvent> taken_events;
   auto backoff = std::chrono::milliseconds(100);
   for (;;) {
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !calls_.empty() || !events_.empty(); });
       if (stopping_ && calls_.empty() && events_.empty() && calls.empty() && events.empty()) return;
-      for (auto& [sid, rec] : calls_) calls.push_back(std::move(rec));
-      calls_.clear();
-      while (!events_.empty() && events.size() < 4096) {
-        events.push_back(std::move(events_.front()));
-        events_.pop_front();
-      }
+      // Swap the queues out in O(1) so the call path never waits behind a copy.
+      taken_calls.swap(calls_);
+      taken_events.swap(events_);
     }
+    for (auto& [sid, rec] : taken_calls) calls.push_back(std::move(rec));
+    taken_calls.clear();
+    for (auto& e : taken_events) events.push_back(std::move(e));
+    taken_events.clear();
     const bool ok = flush(calls, events);
     std::unique_lock lock(mu_);
     if (ok) {

@@ -394,6 +394,28 @@ class SociStore final : public Store {
     });
   }
 
+  Status add_call_events(const std::vector<CallEvent>& events) override {
+    if (events.empty()) return Ok{};
+    std::lock_guard lock(mu_);
+    return guarded("storing call events", [&]() -> Status {
+      // One prepared statement and one transaction for the whole batch.
+      CallEvent e;
+      soci::transaction tx(*sql_);
+      soci::statement st =
+          (sql_->prepare << "INSERT INTO call_events (call_sid, seq, at, kind, detail_json)"
+                            " VALUES (:s, :q, :a, :k, :d) ON CONFLICT DO NOTHING",
+           soci::use(e.call_sid), soci::use(e.seq), soci::use(e.at), soci::use(e.kind),
+           soci::use(e.detail_json));
+      for (const auto& event : events) {
+        e = event;
+        if (e.at.empty()) e.at = utc_now_iso8601();
+        st.execute(true);
+      }
+      tx.commit();
+      return Ok{};
+    });
+  }
+
   Result<std::vector<CallEvent>> list_call_events(std::string_view call_sid) override {
     std::lock_guard lock(mu_);
     return guarded("reading call events", [&]() -> Result<std::vector<CallEvent>> {

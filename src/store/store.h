@@ -132,6 +132,8 @@ class Store {
 
   // A call's timeline. Adding an existing (call_sid, seq) returns false; listed by seq.
   virtual Result<bool> add_call_event(const CallEvent& event) = 0;
+  // Many events in one transaction; existing (call_sid, seq) pairs are skipped.
+  virtual Status add_call_events(const std::vector<CallEvent>& events) = 0;
   virtual Result<std::vector<CallEvent>> list_call_events(std::string_view call_sid) = 0;
 
   // Operator actions on a call, audited ("call_handled", "call_corrected"): set the

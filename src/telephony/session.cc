@@ -76,15 +76,23 @@ CallSession::CallSession(std::string call_sid, const SessionConfig& config,
       endpoints_(endpoints),
       departments_(departments),
       fusion_(fusion),
-      created_(now),
-      analyzer_([&] {
-        audio::AnalyzerConfig a;
-        a.encoding = audio::Encoding::mulaw;
-        a.silent_solution = config.silent_solution;
-        a.prompt_end_s = config.prompt_s > 0 ? config.prompt_s : spoken_seconds(config.prompt);
-        return a;
-      }()) {
-  pre_roll_.reserve(kPreRollSamples + 160);
+      created_(now) {}
+
+audio::Verdict CallSession::heard() const {
+  return analyzer_ ? analyzer_->verdict() : audio::Verdict{};
+}
+
+audio::AudioAnalyzer& CallSession::analyzer() {
+  // Made when audio first arrives: rejected calls and webhook floods never pay for it.
+  if (!analyzer_) {
+    audio::AnalyzerConfig a;
+    a.encoding = audio::Encoding::mulaw;
+    a.silent_solution = config_.silent_solution;
+    a.prompt_end_s = config_.prompt_s > 0 ? config_.prompt_s : spoken_seconds(config_.prompt);
+    analyzer_ = std::make_unique<audio::AudioAnalyzer>(a);
+    pre_roll_.reserve(kPreRollSamples + 320);
+  }
+  return *analyzer_;
 }
 
 void CallSession::event(std::string name, std::string detail_json) {
@@ -146,7 +154,7 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
     mulaw = mulaw.subspan(n);
     audio::decode_g711(audio::Encoding::mulaw, chunk, pcm);
     bool started_now = false;
-    for (const auto& e : analyzer_.feed(chunk)) {
+    for (const auto& e : analyzer().feed(chunk)) {
       nlohmann::json detail = {{"at_s", e.at_s}};
       switch (e.kind) {
         case audio::EventKind::speech_start:
@@ -267,7 +275,7 @@ void CallSession::on_triage(const Triage& t, Clock::time_point now) {
 bool CallSession::listening_done(Clock::time_point now) const {
   if (stream_ended_ || seconds(now - created_) >= config_.max_listen_s) return true;
   if (speaking_) return false;
-  if (!analyzer_.speech_heard()) return true;
+  if (!analyzer_ || !analyzer_->speech_heard()) return true;
   return speech_end_at_ && seconds(now - *speech_end_at_) >= config_.end_of_speech_s;
 }
 
@@ -294,7 +302,7 @@ std::string CallSession::on_gather(Stage stage, std::string_view digits, Clock::
   const bool silent_keys = !config_.silent_solution.empty() &&
                            gather_digits_.find(config_.silent_solution) != std::string::npos;
   const bool key_one = !gather_digits_.empty() && gather_digits_.front() == '1';
-  const audio::Verdict heard = analyzer_.verdict();
+  const audio::Verdict heard = this->heard();
   auto hold = [&] {
     on_hold_ = true;
     hold_at_ = now;
@@ -382,7 +390,7 @@ void CallSession::on_call_update(bool ok, std::string_view detail, Clock::time_p
 
 void CallSession::tick(Clock::time_point now) {
   if (decision_ || finished_) return;
-  const audio::Verdict heard = analyzer_.verdict();
+  const audio::Verdict heard = this->heard();
   // A fax or modem with no keys and no speech: hang up now, no need to wait.
   if (heard.system_generated && !heard.speech && gather_digits_.empty() && stream_digits_.empty()) {
     decide(now, "fax or modem tone");
@@ -398,7 +406,7 @@ void CallSession::tick(Clock::time_point now) {
 }
 
 void CallSession::decide(Clock::time_point now, std::string_view why) {
-  const audio::Verdict heard = analyzer_.verdict();
+  const audio::Verdict heard = this->heard();
   triage::Signals s;
   if (triage_) {
     s.prediction = &triage_->prediction;
@@ -470,7 +478,7 @@ CallSession::Summary CallSession::summary() const {
   s.from_raw = from_raw_;
   s.from_e164 = screen_.caller.e164.value_or("");
   s.started_at = started_at_;
-  const audio::Verdict heard = analyzer_.verdict();
+  const audio::Verdict heard = this->heard();
   s.spam_listed = screen_.spam_listed;
   s.spoofed = screen_.spoofed;
   s.system_generated = screen_.system_generated || heard.system_generated;
@@ -479,8 +487,9 @@ CallSession::Summary CallSession::summary() const {
 }
 
 std::string CallSession::record_json() const {
-  const audio::Verdict heard = analyzer_.verdict();
-  const audio::Stats& stats = analyzer_.stats();
+  const audio::Verdict heard = this->heard();
+  static const audio::Stats kNoAudio;
+  const audio::Stats& stats = analyzer_ ? analyzer_->stats() : kNoAudio;
   const Summary sum = summary();
   nlohmann::json reasons = screening::reasons_json(screen_.reasons);
   for (const auto& f : heard.findings) {

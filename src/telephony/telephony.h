@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -214,6 +215,8 @@ class CallSession {
 
   std::vector<Action> take_actions();
   bool finished() const { return finished_; }
+  // A Media Stream is open now (late messages may still come for this call).
+  bool streaming() const { return stream_open_ && !stream_ended_; }
   // The call record as JSON (design.md's analyze object plus call_sid and status).
   std::string record_json() const;
   std::int64_t revision() const { return revision_; }
@@ -231,6 +234,8 @@ class CallSession {
   std::string act_on_decision();
   std::string twiml_for_blank();
   bool listening_done(Clock::time_point now) const;
+  audio::Verdict heard() const;
+  audio::AudioAnalyzer& analyzer();
   bool evidence_complete(Clock::time_point now) const;
 
   std::string call_sid_;
@@ -244,7 +249,7 @@ class CallSession {
   screening::Verdict screen_;
   std::string from_raw_, started_at_;
   std::string status_ = "ringing";
-  audio::AudioAnalyzer analyzer_;
+  std::unique_ptr<audio::AudioAnalyzer> analyzer_;  // from the first audio on
   std::string stream_sid_;
   bool stream_open_ = false, stream_ended_ = false;
   std::string gather_digits_;  // keys from Gather callbacks
