@@ -296,6 +296,18 @@ void CallRegistry::tick() {
 void CallRegistry::recognise(std::shared_ptr<LiveCall> call,
                              telephony::CallSession::Voiced voiced) {
   asio::post(call->asr, [this, call, voiced = std::move(voiced)]() mutable {
+    try {
+      recognise_now(call, voiced);
+    } catch (const std::exception& e) {
+      std::cerr << "spoofex: speech for call " << call->session.call_sid()
+                << " failed: " << e.what() << '\n';
+    }
+  });
+}
+
+void CallRegistry::recognise_now(const std::shared_ptr<LiveCall>& call,
+                                 telephony::CallSession::Voiced& voiced) {
+  {
     std::string failure;
     std::optional<std::string> final_text;
     if (!deps_.speech) {
@@ -347,7 +359,7 @@ void CallRegistry::recognise(std::shared_ptr<LiveCall> call,
       collect(*call);
     }
     dispatch(call);
-  });
+  }
 }
 
 CallRegistry::Stream::~Stream() {

@@ -70,6 +70,7 @@ class CallRegistry {
   // Hands what collect() gathered to the writer and to Twilio. Takes the lock itself.
   void dispatch(const std::shared_ptr<LiveCall>& call);
   void recognise(std::shared_ptr<LiveCall> call, telephony::CallSession::Voiced voiced);
+  void recognise_now(const std::shared_ptr<LiveCall>& call, telephony::CallSession::Voiced& voiced);
   std::string overload_twiml() const;
 
   static constexpr auto kLinger = std::chrono::seconds(30);

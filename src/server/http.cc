@@ -192,7 +192,13 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
     const std::string text = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
     if (!ws_.got_text()) return close("binary frames are not Media Streams messages");
-    if (auto st = stream_.on_message(text); !st) return close(st.error());
+    Status st = Ok{};
+    try {
+      st = stream_.on_message(text);
+    } catch (const std::exception& e) {
+      st = Error{std::string("internal error: ") + e.what()};
+    }
+    if (!st) return close(st.error());
     read();
   }
   void close(const std::string& why) {
@@ -362,7 +368,17 @@ class ServerImpl final : public Server {
     });
     schedule_tick();
     for (unsigned i = 0; i < std::max(1u, config_.io_threads); ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+      threads_.emplace_back([this] {
+        // A handler's exception must not take the node down: log it and carry on.
+        for (;;) {
+          try {
+            ioc_.run();
+            return;
+          } catch (const std::exception& e) {
+            std::cerr << "spoofex: internal error in the event loop: " << e.what() << '\n';
+          }
+        }
+      });
     }
   }
 

@@ -1,3 +1,5 @@
+#include <cmn.h>
+#include <feat.h>
 #include <pocketsphinx.h>
 
 #include <algorithm>
@@ -135,6 +137,10 @@ class PocketSphinxEngine final : public Engine {
       return Error{"pocketsphinx: cannot load the model from " + cfg_.model_dir + " (dictionary " +
                    cfg_.dictionary + ", language model " + cfg_.language_model + ")"};
     }
+    std::call_once(cmn_once_, [&] {
+      const cmn_t* cmn = ps_get_feat(ps)->cmn_struct;
+      if (cmn) initial_cmn_.assign(cmn->cmn_mean, cmn->cmn_mean + cmn->veclen);
+    });
     return Decoder(ps);
   }
 
@@ -169,6 +175,12 @@ class PocketSphinxEngine final : public Engine {
 
   void give_back(Decoder d) {
     std::lock_guard lock(mu_);
+    // Live CMN adapts to the channel of the call it decoded; the next call is another
+    // caller on another line, so it starts from the model's initial means again.
+    if (cmn_t* cmn = ps_get_feat(d.get())->cmn_struct;
+        cmn && static_cast<std::size_t>(cmn->veclen) == initial_cmn_.size()) {
+      cmn_live_set(cmn, initial_cmn_.data());
+    }
     if (idle_.size() < cfg_.pool) idle_.push_back(std::move(d));
   }
 
@@ -176,6 +188,8 @@ class PocketSphinxEngine final : public Engine {
   EngineConfig cfg_;
   std::mutex mu_;
   std::vector<Decoder> idle_;
+  std::once_flag cmn_once_;
+  std::vector<mfcc_t> initial_cmn_;  // the model's starting cepstral means (set once)
 };
 
 PocketSphinxRecognizer::PocketSphinxRecognizer(PocketSphinxEngine& engine, Decoder decoder,

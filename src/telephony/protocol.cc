@@ -107,14 +107,22 @@ std::string base64_encode(std::span<const std::uint8_t> bytes) {
 
 Result<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) return Error{"base64 length is not a multiple of 4"};
+  // Padding only at the end, at most two characters; everything else from the alphabet.
+  std::size_t pad = 0;
+  while (pad < text.size() && pad < 3 && text[text.size() - 1 - pad] == '=') ++pad;
+  if (pad > 2) return Error{"invalid base64 padding"};
+  for (std::size_t i = 0; i + pad < text.size(); ++i) {
+    const char c = text[i];
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/';
+    if (!ok) return Error{"invalid base64"};
+  }
   std::vector<std::uint8_t> out(text.size() / 4 * 3);
   const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
                                 static_cast<int>(text.size()));
-  if (n < 0) return Error{"invalid base64"};
+  if (n < 0 || static_cast<std::size_t>(n) < pad) return Error{"invalid base64"};
   // EVP_DecodeBlock keeps the padding's zero bytes: drop one per '='.
-  std::size_t size = static_cast<std::size_t>(n);
-  for (std::size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --size;
-  out.resize(size);
+  out.resize(static_cast<std::size_t>(n) - pad);
   return out;
 }
 

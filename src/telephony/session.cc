@@ -23,6 +23,9 @@ namespace {
 
 constexpr std::size_t kPreRollSamples = 8000 * 3 / 10;  // 300 ms before speech starts
 
+// Callers' bytes may be invalid UTF-8: replaced in JSON, never an exception.
+constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 std::string with_stage(const std::string& url, Stage stage) {
@@ -112,8 +115,7 @@ std::string CallSession::answer(const screening::Verdict& screen, std::string_vi
   screen_ = screen;
   from_raw_ = std::string(from_raw);
   started_at_ = started_at;
-  event("screened",
-        screening::to_json(screen).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  event("screened", screening::to_json(screen).dump(-1, ' ', false, kReplace));
   if (screen.action == screening::Action::reject) {
     status_ = "rejected";
     triage::Decision d;
@@ -142,7 +144,7 @@ void CallSession::on_stream_start(std::string_view stream_sid, Clock::time_point
   stream_sid_ = std::string(stream_sid);
   stream_open_ = true;
   timings_.emplace_back("stream_start_s", seconds(now - created_));
-  event("stream_start", nlohmann::json{{"stream_sid", stream_sid_}}.dump());
+  event("stream_start", nlohmann::json{{"stream_sid", stream_sid_}}.dump(-1, ' ', false, kReplace));
 }
 
 void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_point now) {
@@ -177,7 +179,7 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
         case audio::EventKind::modem_answer_tone:
           break;
       }
-      event(std::string(audio::to_string(e.kind)), detail.dump());
+      event(std::string(audio::to_string(e.kind)), detail.dump(-1, ' ', false, kReplace));
     }
     if (speaking_ || started_now) {
       voiced_.insert(voiced_.end(), pcm, pcm + n);
@@ -195,7 +197,8 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
 void CallSession::on_stream_dtmf(char digit, Clock::time_point now) {
   stream_digits_ += digit;
   event("dtmf",
-        nlohmann::json{{"digit", std::string(1, digit)}, {"at_s", seconds(now - created_)}}.dump());
+        nlohmann::json{{"digit", std::string(1, digit)}, {"at_s", seconds(now - created_)}}.dump(
+            -1, ' ', false, kReplace));
 }
 
 void CallSession::on_stream_stop(Clock::time_point now) {
@@ -220,8 +223,7 @@ std::optional<CallSession::Voiced> CallSession::take_voiced() {
 
 void CallSession::on_transcript(std::string_view text, bool final_text, Clock::time_point now) {
   if (!final_text) {
-    event("partial_transcript", nlohmann::json{{"text", text}}.dump(
-                                    -1, ' ', false, nlohmann::json::error_handler_t::replace));
+    event("partial_transcript", nlohmann::json{{"text", text}}.dump(-1, ' ', false, kReplace));
     return;
   }
   if (utterances_pending_ > 0) --utterances_pending_;
@@ -232,7 +234,7 @@ void CallSession::on_transcript(std::string_view text, bool final_text, Clock::t
   event(
       "transcript",
       nlohmann::json{{"text", text}, {"transcript", transcript_}, {"at_s", seconds(now - created_)}}
-          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+          .dump(-1, ' ', false, kReplace));
   wants_triage_ = !transcript_.empty() && transcript_ != triaged_transcript_;
   if (!wants_triage_ && !decision_) tick(now);
   record();
@@ -241,7 +243,7 @@ void CallSession::on_transcript(std::string_view text, bool final_text, Clock::t
 void CallSession::on_recognizer_failed(std::string_view why, Clock::time_point now) {
   if (utterances_pending_ > 0) --utterances_pending_;
   asr_error_ = std::string(why);
-  event("recognizer_failed", nlohmann::json{{"error", why}}.dump());
+  event("recognizer_failed", nlohmann::json{{"error", why}}.dump(-1, ' ', false, kReplace));
   tick(now);
 }
 
@@ -252,7 +254,7 @@ void CallSession::on_triage(const Triage& t, Clock::time_point now) {
   event("triage", nlohmann::json{{"category", triage::to_string(t.prediction.category)},
                                  {"confidence", t.prediction.confidence},
                                  {"urgency", t.urgency}}
-                      .dump());
+                      .dump(-1, ' ', false, kReplace));
   if (decision_) {
     record();  // late words: stored for the operator; the routing stands
     return;
@@ -291,7 +293,8 @@ bool CallSession::evidence_complete(Clock::time_point now) const {
 
 std::string CallSession::on_gather(Stage stage, std::string_view digits, Clock::time_point now) {
   gather_digits_ += digits;
-  event("gather", nlohmann::json{{"stage", to_string(stage)}, {"digits", digits}}.dump());
+  event("gather", nlohmann::json{{"stage", to_string(stage)}, {"digits", digits}}.dump(
+                      -1, ' ', false, kReplace));
   timings_.emplace_back(std::string("gather_") + std::string(to_string(stage)) + "_s",
                         seconds(now - created_));
   if (decision_) {
@@ -367,7 +370,8 @@ void CallSession::on_status(std::string_view status, double duration_s, Clock::t
                         status == "no-answer" || status == "canceled";
   if (status_ != "rejected") status_ = std::string(status);
   duration_s_ = duration_s;
-  event("status", nlohmann::json{{"status", status}, {"duration_s", duration_s}}.dump());
+  event("status", nlohmann::json{{"status", status}, {"duration_s", duration_s}}.dump(
+                      -1, ' ', false, kReplace));
   if (terminal) {
     on_stream_stop(now);
     if (!decision_) decide(now, "the caller hung up");
@@ -379,8 +383,8 @@ void CallSession::on_status(std::string_view status, double duration_s, Clock::t
 
 void CallSession::on_call_update(bool ok, std::string_view detail, Clock::time_point now) {
   event(ok ? "call_updated" : "call_update_failed",
-        nlohmann::json{{"detail", detail}, {"at_s", seconds(now - created_)}}.dump(
-            -1, ' ', false, nlohmann::json::error_handler_t::replace));
+        nlohmann::json{{"detail", detail}, {"at_s", seconds(now - created_)}}.dump(-1, ' ', false,
+                                                                                   kReplace));
   if (!ok) {
     // The hold TwiML ends in a <Redirect> to us, which routes the call anyway.
     update_error_ = std::string(detail);
@@ -431,7 +435,7 @@ void CallSession::decide(Clock::time_point now, std::string_view why) {
   event("decision", nlohmann::json{{"category", decision_->category},
                                    {"department", decision_->department.id},
                                    {"because", why}}
-                        .dump());
+                        .dump(-1, ' ', false, kReplace));
 }
 
 std::string CallSession::act_on_decision() {
@@ -461,7 +465,7 @@ std::string CallSession::act_on_decision() {
     action_taken_ = "held";
     return t.say(config_.review_prompt)
         .pause(60)
-        .redirect(endpoints_.gather_url + "?stage=hold")
+        .redirect(with_stage(endpoints_.gather_url, Stage::hold))
         .str();
   }
   action_taken_ = "dialed";
@@ -551,7 +555,7 @@ std::string CallSession::record_json() const {
         {"speech_segments", stats.speech_segments}}},
       {"duration_s", duration_s_},
       {"timings", timings}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return j.dump(-1, ' ', false, kReplace);
 }
 
 }  // namespace spoofex::telephony
