@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_OPTS ?=
 DB         ?= sqlite:spoofex.db
 
-.PHONY: all setup build build-asan run test format format-check bench model clean
+.PHONY: all setup build build-asan run demo test format format-check bench model clean
 
 all: build
 
@@ -24,8 +24,12 @@ $(BUILD_SAN)/Makefile:
 build-asan: setup $(BUILD_SAN)/Makefile
 	cmake --build $(BUILD_SAN) -j $(JOBS)
 
-# The main job. Until the live server lands it is the screening demonstration.
+# The main job: the live server on SQLite, with sample calls to place against it.
 run: build model
+	@DB=$(DB) scripts/run $(BUILD)/spoofex
+
+# The offline demonstration: screening sample callers and analysing recorded calls.
+demo: build model
 	@DB=$(DB) scripts/demo $(BUILD)/spoofex
 
 # Everything CI checks: formatting, then the release build's and the sanitizer build's
@@ -44,6 +48,7 @@ bench: build
 	$(BUILD)/audio_bench
 	$(BUILD)/triage_bench
 	$(BUILD)/speech_bench
+	scripts/bench-serve $(BUILD)
 
 format:
 	git ls-files '*.cc' '*.h' | xargs clang-format -i

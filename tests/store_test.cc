@@ -147,7 +147,7 @@ TEST_P(StoreTest, MigrateReachesTheLatestSchema) {
   ASSERT_TRUE(db_->migrate().ok());
   auto version = db_->schema_version();
   ASSERT_TRUE(version.ok()) << version.error();
-  EXPECT_EQ(*version, 3);
+  EXPECT_EQ(*version, 4);
 }
 
 TEST_P(StoreTest, FeedbackIsStoredInOrderAndAudited) {

@@ -1,4 +1,5 @@
 // spoofex serve: the live server (src/server) built from the configuration.
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -13,6 +14,33 @@ struct ServeOptions {
   std::string ready_file;
   bool no_speech = false;
 };
+
+// Where records wait when the database cannot take them: $SPOOFEX_JOURNAL, else
+// beside the SQLite file, else ./spoofex.journal.
+std::string journal_path(const std::string& db_url) {
+  if (const char* j = std::getenv("SPOOFEX_JOURNAL"); j && *j) return j;
+  if (db_url.starts_with("sqlite:") && db_url != "sqlite::memory:") {
+    return db_url.substr(7) + ".journal";
+  }
+  return "spoofex.journal";
+}
+
+// A fresh installation has no users: make an admin with a random password and
+// print it once, so whoever ran `make run` can log in straight away.
+Status first_admin(store::Store& db) {
+  auto n = db.count_users();
+  if (!n) return Error{n.error()};
+  if (*n > 0) return Ok{};
+  const std::string password = server::random_password();
+  auto hash = server::hash_password(password);
+  if (!hash) return Error{hash.error()};
+  if (auto st = db.add_user({"admin", *hash, "admin", "", false}, "spoofex serve"); !st) {
+    return st;
+  }
+  std::cerr << "spoofex: created the first dashboard user: admin / " << password
+            << "\nspoofex: (shown once; add people with `spoofex user add NAME --role ROLE`)\n";
+  return Ok{};
+}
 
 int run_serve(const Context& ctx, const ServeOptions& opt) {
   auto cfg = ctx.config();
@@ -34,6 +62,14 @@ int run_serve(const Context& ctx, const ServeOptions& opt) {
   auto db = Context::open_store(*cfg);
   if (!db) return fail(db.error(), kExitFailure);
   deps.store = std::move(*db);
+  // A second connection for the dashboard, so its reads never queue behind call writes.
+  auto api_db = store::Store::open(cfg->db_url);
+  if (!api_db) return fail(api_db.error(), kExitFailure);
+  deps.api_store = std::move(*api_db);
+  if (auto st = first_admin(*deps.store); !st) return fail(st.error(), kExitFailure);
+  if (sc.web_dir.empty()) sc.web_dir = data_dir() + "/../web";
+  if (sc.chart_js.empty()) sc.chart_js = data_dir() + "/../node_modules/chart.js/dist/chart.umd.js";
+  if (sc.journal_path.empty()) sc.journal_path = journal_path(cfg->db_url);
   if (!opt.no_speech) {
     auto engine = speech::make_engine(speech_config(*cfg));
     if (!engine) return fail("serve: speech engine: " + engine.error(), kExitFailure);
@@ -42,6 +78,24 @@ int run_serve(const Context& ctx, const ServeOptions& opt) {
   auto model = Context::classifier(*cfg);
   if (!model) return fail(model.error(), kExitFailure);
   deps.classifier = std::make_unique<triage::NaiveBayes>(std::move(*model));
+  // Reload: the configured model file as it is now, or the shipped corpus retrained
+  // with every operator correction stored so far.
+  deps.reload_classifier = [cfg = *cfg]() -> Result<triage::NaiveBayes> {
+    if (!cfg.model_path.empty()) return Context::classifier(cfg);
+    auto examples = triage::load_examples(data_dir() + "/triage/train.tsv");
+    if (!examples) return Error{examples.error()};
+    if (auto heard = triage::load_examples(data_dir() + "/triage/train_asr.tsv")) {
+      examples->insert(examples->end(), heard->begin(), heard->end());
+    }
+    auto db = store::Store::open(cfg.db_url);
+    if (!db) return Error{db.error()};
+    auto feedback = (*db)->list_feedback();
+    if (!feedback) return Error{feedback.error()};
+    for (const auto& f : *feedback) {
+      if (auto c = triage::category_from(f.category)) examples->push_back({*c, f.text});
+    }
+    return triage::NaiveBayes::train(*examples);
+  };
   auto urgency = Context::urgency(*cfg);
   if (!urgency) return fail(urgency.error(), kExitFailure);
   deps.urgency = std::make_unique<triage::UrgencyScorer>(std::move(*urgency));

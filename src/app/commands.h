@@ -58,6 +58,7 @@ void add_analyze_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_triage_commands(CLI::App& app, const Context& ctx, int& exit_code);
 void add_transcribe_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_export_command(CLI::App& app, const Context& ctx, int& exit_code);
+void add_user_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_serve_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_simulate_command(CLI::App& app, const Context& ctx, int& exit_code);
 void add_lm_command(CLI::App& app, int& exit_code);

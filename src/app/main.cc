@@ -23,6 +23,7 @@ int run(int argc, char** argv) {
   add_transcribe_command(app, ctx, exit_code);
   add_export_command(app, ctx, exit_code);
   add_serve_command(app, ctx, exit_code);
+  add_user_command(app, ctx, exit_code);
   add_simulate_command(app, ctx, exit_code);
   add_lm_command(app, exit_code);
   add_mixw_command(app, exit_code);

@@ -71,6 +71,7 @@ CallRegistry::CallRegistry(const ServerConfig& config, Dependencies& deps, Recor
       bursts_(deps.policy.burst),
       screener_(*deps.plan, spam_, bursts_, deps.policy),
       speech_pool_(std::max(1u, config.speech_threads)) {
+  if (deps.classifier) classifier_ = std::move(deps.classifier);
   if (auto st = spam_.load(*deps.store); !st) {
     std::cerr << "spoofex: loading the spam list: " << st.error() << '\n';
   }
@@ -90,6 +91,16 @@ std::size_t CallRegistry::active() const {
 bool CallRegistry::spam_add(const std::string& e164, const std::string& reason) {
   std::lock_guard lock(screen_mu_);
   return spam_.add(e164, reason);
+}
+
+void CallRegistry::set_classifier(std::shared_ptr<const triage::NaiveBayes> model) {
+  std::lock_guard lock(model_mu_);
+  classifier_ = std::move(model);
+}
+
+bool CallRegistry::spam_remove(const std::string& e164) {
+  std::lock_guard lock(screen_mu_);
+  return spam_.remove(e164);
 }
 
 std::shared_ptr<CallRegistry::LiveCall> CallRegistry::find(const std::string& call_sid) const {
@@ -144,7 +155,10 @@ void CallRegistry::dispatch(const std::shared_ptr<LiveCall>& call) {
     events.swap(call->events);
     updates.swap(call->updates);
   }
-  for (auto& r : records) writer_.put(std::move(r));
+  for (auto& r : records) {
+    if (on_record_) on_record_(r);
+    writer_.put(std::move(r));
+  }
   for (auto& e : events) writer_.put(std::move(e));
   for (auto& twiml : updates) {
     twilio_.update_call(call->session.call_sid(), twiml, [this, call](const RestOutcome& out) {
@@ -347,9 +361,14 @@ void CallRegistry::recognise_now(const std::shared_ptr<LiveCall>& call,
       collect(*call);
     }
     dispatch(call);
-    if (!wants || !deps_.classifier || !deps_.urgency) return;
+    std::shared_ptr<const triage::NaiveBayes> model;
+    {
+      std::lock_guard lock(model_mu_);
+      model = classifier_;
+    }
+    if (!wants || !model || !deps_.urgency) return;
     telephony::CallSession::Triage t;
-    t.prediction = deps_.classifier->predict(transcript);
+    t.prediction = model->predict(transcript);
     std::vector<triage::UrgencyScorer::Hit> hits;
     t.urgency = deps_.urgency->score(transcript, &hits);
     for (const auto& h : hits) t.danger_words += (t.danger_words.empty() ? "" : ", ") + h.phrase;

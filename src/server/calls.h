@@ -61,6 +61,13 @@ class CallRegistry {
   std::size_t active() const;
   std::size_t streaming() const { return streaming_.load(); }
   bool spam_add(const std::string& e164, const std::string& reason);
+  bool spam_remove(const std::string& e164);
+  // Swaps in a new classifier; calls being classified finish with the old one.
+  void set_classifier(std::shared_ptr<const triage::NaiveBayes> model);
+  // Called with every call record written (for the live feed), off the call's lock.
+  void on_record(std::function<void(const store::CallRecord&)> hook) {
+    on_record_ = std::move(hook);
+  }
 
  private:
   struct LiveCall;
@@ -91,6 +98,9 @@ class CallRegistry {
   mutable std::mutex calls_mu_;
   std::unordered_map<std::string, std::shared_ptr<LiveCall>> calls_;
   std::atomic<std::size_t> streaming_{0};
+  std::function<void(const store::CallRecord&)> on_record_;
+  mutable std::mutex model_mu_;
+  std::shared_ptr<const triage::NaiveBayes> classifier_;
   boost::asio::thread_pool speech_pool_;
 };
 

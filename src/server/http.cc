@@ -2,16 +2,21 @@
 // advanced server example: one object per connection owning its buffers, async
 // chains, a fixed pool of threads running one io_context.
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <deque>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "server/api.h"
 #include "server/calls.h"
 #include "server/record_writer.h"
 #include "server/server.h"
@@ -29,28 +34,87 @@ using tcp = asio::ip::tcp;
 constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
-
-Response reply(const Request& req, http::status status, std::string body,
-               std::string_view type = "text/plain; charset=utf-8") {
-  Response res{status, req.version()};
-  res.set(http::field::server, "spoofex");
-  res.set(http::field::content_type, type);
-  res.set(http::field::cache_control, "no-store");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.keep_alive(req.keep_alive());
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
 // Everything the sessions share; owned by ServerImpl.
 struct Shared {
   const ServerConfig& config;
   CallRegistry& calls;
   RecordWriter& writer;
   Counters& counters;
+  Api& api;
+  EventHub& hub;
+  asio::thread_pool& api_pool;  // the dashboard's database work, off the event loop
+};
+
+// One Server-Sent Events connection (GET /api/events): the hub's messages written
+// in order on the connection's strand; a comment line every 15 s keeps proxies open.
+class EventStream : public std::enable_shared_from_this<EventStream> {
+ public:
+  EventStream(beast::tcp_stream&& stream)
+      : stream_(std::move(stream)), ping_(stream_.get_executor()) {}
+
+  void start(EventHub& hub, unsigned version) {
+    auto self = shared_from_this();
+    std::weak_ptr<EventStream> weak = self;
+    hub.subscribe([weak](const std::shared_ptr<const std::string>& message) {
+      auto s = weak.lock();
+      if (!s || s->closed_) return false;
+      asio::post(s->stream_.get_executor(), [s, message] { s->send(message); });
+      return true;
+    });
+    const std::string http_version = version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+    send(std::make_shared<const std::string>(
+        http_version +
+        " 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+        "X-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\nretry: 2000\n\n"));
+    watch_close();
+    schedule_ping();
+  }
+
+ private:
+  void send(std::shared_ptr<const std::string> message) {
+    if (closed_) return;
+    if (queue_.size() > 1000) return close();  // a reader that stopped reading
+    queue_.push_back(std::move(message));
+    if (queue_.size() == 1) write_next();
+  }
+  void write_next() {
+    asio::async_write(stream_.socket(), asio::buffer(*queue_.front()),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        self->queue_.pop_front();
+                        if (!self->queue_.empty()) self->write_next();
+                      });
+  }
+  void watch_close() {
+    stream_.socket().async_read_some(
+        asio::buffer(sink_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) return self->close();
+          self->watch_close();
+        });
+  }
+  void schedule_ping() {
+    ping_.expires_after(std::chrono::seconds(15));
+    ping_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      self->send(std::make_shared<const std::string>(": ping\n\n"));
+      self->schedule_ping();
+    });
+  }
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    queue_.clear();
+    ping_.cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  asio::steady_timer ping_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::array<char, 256> sink_{};
+  bool closed_ = false;
 };
 
 std::string path_of(std::string_view target) {
@@ -162,6 +226,12 @@ Response handle(Shared& sh, const Request& req) {
   return reply(req, http::status::not_found, "not found\n");
 }
 
+// The dashboard's requests run on the API pool: they read and write the database.
+bool is_api(const std::string& path) {
+  return path.starts_with("/api/") || path == "/" || path == "/index.html" ||
+         path.starts_with("/static/") || path.starts_with("/vendor/");
+}
+
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
  public:
   StreamSession(tcp::socket&& socket, Shared& sh)
@@ -268,6 +338,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       std::make_shared<StreamSession>(stream_.release_socket(), sh_)->run(std::move(req));
       return;
     }
+    const std::string path = path_of(req.target());
+    if (path == "/api/events" && req.method() == http::verb::get) {
+      if (!sh_.api.session_of(req)) {
+        return write(reply(req, http::status::unauthorized, "{\"error\":\"log in first\"}\n",
+                           "application/json"),
+                     true);
+      }
+      std::make_shared<EventStream>(std::move(stream_))->start(sh_.hub, req.version());
+      return;
+    }
+    if (is_api(path)) {
+      auto sp = std::make_shared<Request>(std::move(req));
+      asio::post(sh_.api_pool, [self = shared_from_this(), sp] {
+        Response res = self->sh_.api.handle(*sp);
+        asio::post(self->stream_.get_executor(), [self, sp, res = std::move(res)]() mutable {
+          self->write(std::move(res), !sp->keep_alive());
+        });
+      });
+      return;
+    }
     Response res;
     try {
       res = handle(sh_, req);
@@ -326,16 +416,32 @@ class ServerImpl final : public Server {
       : config_(std::move(config)),
         deps_(std::move(deps)),
         ioc_(static_cast<int>(std::max(1u, config_.io_threads))),
-        writer_(*deps_.store),
+        // Read before the spam list is loaded, so no change between the two is missed.
+        audit_start_([&] {
+          auto id = deps_.store->last_audit_id();
+          return id ? *id : std::int64_t{0};
+        }()),
+        writer_(*deps_.store, config_.journal_path),
         twilio_(config_.twilio),
         calls_(config_, deps_, writer_, twilio_, counters_),
-        shared_{config_, calls_, writer_, counters_},
+        sessions_(std::chrono::hours(config_.session_hours)),
+        api_pool_(2),
+        api_(config_, deps_.api_store ? *deps_.api_store : *deps_.store, calls_, *deps_.plan,
+             sessions_, hub_, audit_start_, deps_.reload_classifier),
+        shared_{config_, calls_, writer_, counters_, api_, hub_, api_pool_},
         ticker_(ioc_),
-        signals_(ioc_, SIGINT, SIGTERM) {}
+        follower_(ioc_),
+        signals_(ioc_, SIGINT, SIGTERM),
+        reload_signal_(ioc_, SIGHUP) {
+    calls_.on_record([this](const store::CallRecord& r) {
+      if (hub_.subscribers() > 0) hub_.publish("call", call_json(r));
+    });
+  }
 
   ~ServerImpl() override {
     stop();
     for (auto& t : threads_) t.join();
+    api_pool_.join();
   }
 
   Status bind() {
@@ -366,7 +472,9 @@ class ServerImpl final : public Server {
     signals_.async_wait([this](beast::error_code ec, int) {
       if (!ec) stop();
     });
+    wait_for_reload();
     schedule_tick();
+    schedule_follow();
     for (unsigned i = 0; i < std::max(1u, config_.io_threads); ++i) {
       threads_.emplace_back([this] {
         // A handler's exception must not take the node down: log it and carry on.
@@ -400,6 +508,31 @@ class ServerImpl final : public Server {
   }
 
  private:
+  // SIGHUP: a new classifier without a restart (issue 5), trained off the event loop.
+  void wait_for_reload() {
+    reload_signal_.async_wait([this](beast::error_code ec, int) {
+      if (ec) return;
+      asio::post(api_pool_, [this] {
+        if (auto st = api_.reload_model("SIGHUP"); !st)
+          std::cerr << "spoofex: " << st.error() << '\n';
+      });
+      wait_for_reload();
+    });
+  }
+
+  // Other nodes' spam-list changes reach this node's list within follow_interval.
+  void schedule_follow() {
+    follower_.expires_after(config_.follow_interval);
+    follower_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      asio::post(api_pool_, [this] {
+        api_.follow_spam_changes();
+        api_.follow_other_nodes();
+        asio::post(ioc_, [this] { schedule_follow(); });
+      });
+    });
+  }
+
   void schedule_tick() {
     ticker_.expires_after(std::chrono::milliseconds(100));
     ticker_.async_wait([this](beast::error_code ec) {
@@ -412,13 +545,20 @@ class ServerImpl final : public Server {
   ServerConfig config_;
   Dependencies deps_;
   asio::io_context ioc_;
+  std::int64_t audit_start_;
   Counters counters_;
   RecordWriter writer_;
   TwilioClient twilio_;
   CallRegistry calls_;
+  Sessions sessions_;
+  EventHub hub_;
+  asio::thread_pool api_pool_;
+  Api api_;
   Shared shared_;
   asio::steady_timer ticker_;
+  asio::steady_timer follower_;
   asio::signal_set signals_;
+  asio::signal_set reload_signal_;
   std::vector<std::thread> threads_;
   std::uint16_t port_ = 0;
   std::mutex mu_;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,18 +47,39 @@ struct ServerConfig {
   telephony::SessionConfig session;
   triage::Departments departments = triage::Departments::defaults();
   triage::FusionPolicy fusion;
-  std::size_t max_calls = 2000;  // live calls held at once; more get a busy <Reject>
+  std::size_t max_calls = 2000;  // live calls held at once; more go straight to a human
   std::string metrics_token;     // empty: /metrics is open
+  // Call records that the database cannot take yet are kept here (fsync'd) and
+  // replayed when it answers again; empty: in memory only.
+  std::string journal_path;
+  std::string web_dir;     // the dashboard's static files (web/)
+  std::string chart_js;    // node_modules/chart.js/dist/chart.umd.js
+  int session_hours = 12;  // a log-in lasts one shift
+  // How often this node reads other nodes' spam-list changes and calls from the
+  // database (the system of record shared by every node).
+  std::chrono::milliseconds follow_interval{500};
 };
+
+// Passwords for the dashboard: libsodium's Argon2id, encoded with its parameters.
+Result<std::string> hash_password(std::string_view password);
+bool verify_password(const std::string& hash, std::string_view password);
+// 16 random characters from an unambiguous alphabet, for first passwords.
+std::string random_password();
+// Valid roles, lowest first.
+bool valid_role(std::string_view role);
 
 // What the server is built from; it owns all of it.
 struct Dependencies {
   std::unique_ptr<numbering::NumberingPlan> plan;
   screening::Policy policy;
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<speech::Engine> speech;  // may be null: calls are then not transcribed
+  std::unique_ptr<store::Store> store;      // the call path's writes
+  std::unique_ptr<store::Store> api_store;  // the dashboard's reads and actions (may be null)
+  std::unique_ptr<speech::Engine> speech;   // may be null: calls are then not transcribed
   std::unique_ptr<triage::NaiveBayes> classifier;
   std::unique_ptr<triage::UrgencyScorer> urgency;
+  // Loads the classifier again (the configured model file, or trained afresh with the
+  // operators' corrections) on SIGHUP or POST /api/model/reload; null: no reload.
+  std::function<Result<triage::NaiveBayes>()> reload_classifier;
 };
 
 // Checks what a deployment needs before any call arrives (forwarding numbers,

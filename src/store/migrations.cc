@@ -60,6 +60,9 @@ std::vector<Migration> migrations(Dialect dialect) {
           "CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
           " role TEXT NOT NULL, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0)",
       }});
+  list.push_back(Migration{4,
+                           "index of calls by last change, for nodes following each other's calls",
+                           {"CREATE INDEX calls_updated ON calls (updated_at)"}});
   return list;
 }
 

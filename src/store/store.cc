@@ -351,6 +351,23 @@ class SociStore final : public Store {
     });
   }
 
+  Result<std::vector<CallRecord>> calls_updated_since(std::string_view after,
+                                                      std::string_view exclude_node,
+                                                      std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    return guarded("reading changed calls", [&]() -> Result<std::vector<CallRecord>> {
+      const std::string from(after), node(exclude_node);
+      const long long n = static_cast<long long>(std::min<std::size_t>(limit, 100000));
+      auto rows = select_calls(
+          "WHERE updated_at > :u AND node <> :n ORDER BY updated_at, call_sid LIMIT :l",
+          [&](Prepared& p) { p, soci::use(from), soci::use(node), soci::use(n); });
+      std::vector<CallRecord> out;
+      out.reserve(rows.size());
+      for (auto& row : rows) out.push_back(std::move(row.r));
+      return out;
+    });
+  }
+
   Status for_each_call(std::string_view since,
                        const std::function<void(const CallRecord&)>& visit) override {
     // Keyset pages: memory stays bounded (SOCI's PostgreSQL backend reads a whole
@@ -521,6 +538,66 @@ class SociStore final : public Store {
       long long n = 0;
       *sql_ << "SELECT COUNT(*) FROM users", soci::into(n);
       return static_cast<std::size_t>(n);
+    });
+  }
+
+  Result<std::vector<SpamEntry>> search_spam(std::string_view contains,
+                                             std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    return guarded("searching the spam list", [&]() -> Result<std::vector<SpamEntry>> {
+      // LIKE wildcards in the search text are matched literally.
+      std::string pattern = "%";
+      for (char c : contains) {
+        if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+        pattern += c;
+      }
+      pattern += '%';
+      const long long n = static_cast<long long>(std::min<std::size_t>(limit, 100000));
+      SpamEntry e;
+      soci::statement st =
+          (sql_->prepare << "SELECT e164, reason, added_by, added_at FROM spam_numbers"
+                            " WHERE removed_at IS NULL AND e164 LIKE :p ESCAPE '\\'"
+                            " ORDER BY added_at DESC, e164 LIMIT :n",
+           soci::into(e.e164), soci::into(e.reason), soci::into(e.added_by), soci::into(e.added_at),
+           soci::use(pattern), soci::use(n));
+      st.execute();
+      std::vector<SpamEntry> out;
+      while (st.fetch()) out.push_back(e);
+      return out;
+    });
+  }
+
+  Result<std::vector<AuditEntry>> spam_changes_since(std::int64_t after_id,
+                                                     std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    return guarded("reading spam-list changes", [&]() -> Result<std::vector<AuditEntry>> {
+      AuditEntry a;
+      long long id = 0;
+      const long long after = after_id;
+      const long long n = static_cast<long long>(std::min<std::size_t>(limit, 100000));
+      soci::statement st =
+          (sql_->prepare << "SELECT id, at, actor, action, subject, detail FROM audit_log"
+                            " WHERE id > :i AND action IN ('spam_add', 'spam_remove')"
+                            " ORDER BY id LIMIT :n",
+           soci::into(id), soci::into(a.at), soci::into(a.actor), soci::into(a.action),
+           soci::into(a.subject), soci::into(a.detail), soci::use(after), soci::use(n));
+      st.execute();
+      std::vector<AuditEntry> out;
+      while (st.fetch()) {
+        a.id = id;
+        out.push_back(a);
+      }
+      return out;
+    });
+  }
+
+  Result<std::int64_t> last_audit_id() override {
+    std::lock_guard lock(mu_);
+    return guarded("reading the audit trail", [&]() -> Result<std::int64_t> {
+      long long id = 0;
+      soci::indicator ind = soci::i_ok;
+      *sql_ << "SELECT MAX(id) FROM audit_log", soci::into(id, ind);
+      return ind == soci::i_ok ? static_cast<std::int64_t>(id) : 0;
     });
   }
 

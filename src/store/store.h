@@ -36,7 +36,8 @@ struct Feedback {
 
 // One row of the audit trail: who did what to which number, call or user.
 struct AuditEntry {
-  std::string at;  // ISO 8601 UTC
+  std::int64_t id = 0;  // increasing: spam_changes_since() resumes from it
+  std::string at;       // ISO 8601 UTC
   std::string actor;
   std::string action;   // "spam_add", "call_handled", "user_add", "retention_purge", ...
   std::string subject;  // e164, call_sid, username, or the purge's cut-off time
@@ -115,6 +116,16 @@ class Store {
   // Streams the active list without materialising it (10 M rows at start-up).
   virtual Status for_each_spam(const std::function<void(const SpamEntry&)>& visit) = 0;
 
+  // Listed numbers containing `contains` (all when empty), newest first.
+  virtual Result<std::vector<SpamEntry>> search_spam(std::string_view contains,
+                                                     std::size_t limit) = 0;
+  // Spam-list additions and removals (audit rows "spam_add"/"spam_remove") after audit
+  // row `after_id`, oldest first: how every node keeps its in-memory list current.
+  virtual Result<std::vector<AuditEntry>> spam_changes_since(std::int64_t after_id,
+                                                             std::size_t limit) = 0;
+  // The newest audit row's id (0 when none): where a node starts following changes.
+  virtual Result<std::int64_t> last_audit_id() = 0;
+
   // Operator corrections, audited; read back in order for training.
   virtual Status add_feedback(const Feedback& feedback) = 0;
   virtual Result<std::vector<Feedback>> list_feedback() = 0;
@@ -125,6 +136,11 @@ class Store {
   virtual Status put_calls(const std::vector<CallRecord>& calls) = 0;
   virtual Result<std::optional<CallRecord>> find_call(std::string_view call_sid) = 0;
   virtual Result<std::vector<CallRecord>> list_calls(const CallQuery& query) = 0;
+  // Calls written after `after` (an updated_at value) by nodes other than
+  // `exclude_node`, oldest change first: how a node's live feed shows other nodes' calls.
+  virtual Result<std::vector<CallRecord>> calls_updated_since(std::string_view after,
+                                                              std::string_view exclude_node,
+                                                              std::size_t limit) = 0;
   // Oldest first, for export; `since` as in CallQuery. Reads in pages without holding
   // the store between them, so `visit` may call the store.
   virtual Status for_each_call(std::string_view since,
@@ -160,6 +176,54 @@ class Store {
   // Returns how many calls were purged by this run; audited ("retention_purge").
   virtual Result<std::size_t> purge_call_content(std::string_view before,
                                                  std::string_view actor) = 0;
+};
+
+// An append-only local file of call records and events: where they go while the database
+// is unreachable, to be replayed into it when it returns (design.md, rule 3; issue 7).
+// Replaying twice is harmless: the store ignores call revisions that are not newer and
+// events it already has. The format is described in journal.cc. One owner at a time: a
+// Journal is not thread-safe, and a second process opening the same file is refused.
+class Journal {
+ public:
+  using Visit =
+      std::function<Status(std::vector<CallRecord>& calls, std::vector<CallEvent>& events)>;
+
+  // Opens or creates (mode 0600) the file and checks every entry. A torn or corrupt tail
+  // (a crash mid-append, a bad block) is copied to PATH.corrupt and cut off, so new
+  // entries follow the last good one.
+  static Result<std::unique_ptr<Journal>> open(const std::string& path);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Writes one entry and fdatasync()s it: once this returns Ok, the entry survives a crash.
+  Status append(const std::vector<CallRecord>& calls, const std::vector<CallEvent>& events);
+  // Calls `visit` with each entry, oldest first, and returns how many were read. Stops
+  // cleanly at a torn or corrupt entry (handled as open() does), or returns the first
+  // error `visit` returns.
+  Result<std::size_t> replay(const Visit& visit);
+  // Empties the file (after a successful replay), durably.
+  Status clear();
+  // Moves the file (e.g. aside, so a replay runs while new entries go to a fresh file).
+  Status rename(const std::string& new_path);
+
+  bool empty() const { return entries_ == 0; }
+  std::size_t entries() const { return entries_; }
+  std::uint64_t bytes() const { return size_; }
+  const std::string& path() const { return path_; }
+  // What the last open() or replay() cut off, for the log; "" when nothing was.
+  const std::string& damage() const { return damage_; }
+
+ private:
+  Journal(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  Result<std::size_t> scan(const Visit* visit);
+  Status cut_tail(std::uint64_t good, std::uint64_t end, const std::string& why);
+
+  std::string path_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;  // bytes of whole, checked entries
+  std::size_t entries_ = 0;
+  std::string damage_;
 };
 
 }  // namespace spoofex::store

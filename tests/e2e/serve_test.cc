@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -103,6 +105,8 @@ struct Server {
     }
     ASSERT_NE(port, 0) << "spoofex serve did not start; see " << log;
   }
+
+  ~Server() { stop(); }
 
   void stop() {
     if (pid <= 0) return;
@@ -206,11 +210,12 @@ class ServeTest : public ::testing::TestWithParam<std::string> {
   // A raw HTTP request to the server.
   http::response<http::string_body> request(http::verb verb, const std::string& target,
                                             const std::string& body,
-                                            const std::map<std::string, std::string>& headers) {
+                                            const std::map<std::string, std::string>& headers,
+                                            int port = 0) {
     asio::io_context ioc;
     beast::tcp_stream stream(ioc);
     stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                 static_cast<unsigned short>(server().port)));
+                                 static_cast<unsigned short>(port ? port : server().port)));
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, "127.0.0.1");
     for (const auto& [k, v] : headers) req.set(k, v);
@@ -241,11 +246,8 @@ TEST_P(ServeTest, SpamListedCallerIsRejectedBeforeAnswer) {
           shell_quote(s.db),
       &status);
   ASSERT_EQ(status, 0);
-  // A running server learns of list changes through the API (issue 8) or a restart;
-  // this one is restarted so the number is in its in-memory list.
-  s.stop();
-  s.port = 0;
-  s.start();
+  // The running server follows the database's spam-list changes within a second.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const json r = simulate(caller, wav("silence"));
   EXPECT_EQ(r["simulation"]["outcome"], "rejected");
   EXPECT_EQ(r["simulation"]["gathers"], 0);
@@ -359,6 +361,118 @@ TEST_P(ServeTest, MetricsCountForgedRequests) {
   ASSERT_EQ(res.result_int(), 200);
   EXPECT_NE(res.body().find("spoofex_forged_requests_total"), std::string::npos);
   EXPECT_NE(res.body().find("spoofex_calls_active"), std::string::npos);
+}
+
+TEST_P(ServeTest, ApiNeedsALogInAndACsrfToken) {
+  Server& s = server();
+  int status = 0;
+  const std::string user = "sup" + std::to_string(std::random_device{}() % 100000);
+  run("echo 'correct horse battery' | " + std::string(SPOOFEX_BIN) + " user add " + user +
+          " --role supervisor --db " + shell_quote(s.db),
+      &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_EQ(request(http::verb::get, "/api/calls", "", {}).result_int(), 401);
+  auto bad = request(http::verb::post, "/api/login",
+                     json{{"username", user}, {"password", "wrong password"}}.dump(), {});
+  EXPECT_EQ(bad.result_int(), 401);
+  auto ok = request(http::verb::post, "/api/login",
+                    json{{"username", user}, {"password", "correct horse battery"}}.dump(), {});
+  ASSERT_EQ(ok.result_int(), 200) << ok.body();
+  const std::string set_cookie(ok[http::field::set_cookie]);
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos);
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const std::string csrf = json::parse(ok.body())["csrf_token"];
+  EXPECT_EQ(request(http::verb::get, "/api/calls?limit=5", "", {{"Cookie", cookie}}).result_int(),
+            200);
+  const std::string add = json{{"number", unique_caller()}, {"reason", "test"}}.dump();
+  EXPECT_EQ(request(http::verb::post, "/api/spam", add, {{"Cookie", cookie}}).result_int(), 403);
+  EXPECT_EQ(request(http::verb::post, "/api/spam", add,
+                    {{"Cookie", cookie}, {"X-CSRF-Token", std::string(64, '0')}})
+                .result_int(),
+            403);
+  EXPECT_EQ(
+      request(http::verb::post, "/api/spam", add, {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})
+          .result_int(),
+      200);
+  EXPECT_EQ(request(http::verb::post, "/api/spam", R"({"number":"12","reason":""})",
+                    {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})
+                .result_int(),
+            400);
+  EXPECT_EQ(request(http::verb::get, "/api/users", "", {{"Cookie", cookie}}).result_int(), 403);
+}
+
+// Two nodes on one database: a spam-list change made through node B's dashboard API
+// reaches node A's in-memory list within a second, and node B's live feed shows the
+// call node A took.
+TEST_P(ServeTest, TwoNodesShareTheSpamListAndSeeEachOthersCalls) {
+  Server& a = server();
+  Server b;
+  b.dir = dir_ / ("node-b-" + GetParam());
+  fs::create_directories(b.dir);
+  {
+    std::ifstream in(a.config());
+    std::ofstream out(b.config());
+    out << in.rdbuf() << "\n[server]\nnode = \"node-b\"\n";
+  }
+  b.db = a.db;
+  b.start();
+  const std::string user = "nodeb" + std::to_string(std::random_device{}() % 100000);
+  int status = 0;
+  run("echo 'correct horse battery' | " + std::string(SPOOFEX_BIN) + " user add " + user +
+          " --role supervisor --db " + shell_quote(a.db),
+      &status);
+  ASSERT_EQ(status, 0);
+  auto login =
+      request(http::verb::post, "/api/login",
+              json{{"username", user}, {"password", "correct horse battery"}}.dump(), {}, b.port);
+  ASSERT_EQ(login.result_int(), 200) << login.body();
+  const std::string set_cookie(login[http::field::set_cookie]);
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const std::string csrf = json::parse(login.body())["csrf_token"];
+
+  // Node B's live feed, read on a thread until node A's call shows up.
+  std::string feed;
+  std::atomic<bool> seen{false};
+  std::string caller = unique_caller();
+  std::thread reader([&] {
+    asio::io_context ioc;
+    tcp::socket sock(ioc);
+    sock.connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(b.port)));
+    const std::string req = "GET /api/events HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n";
+    asio::write(sock, asio::buffer(req));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    char buf[4096];
+    while (!seen && std::chrono::steady_clock::now() < deadline) {
+      beast::error_code ec;
+      if (sock.available(ec) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      const std::size_t n = sock.read_some(asio::buffer(buf), ec);
+      if (ec) break;
+      feed.append(buf, n);
+      if (feed.find(caller) != std::string::npos && feed.find("rejected") != std::string::npos) {
+        seen = true;
+      }
+    }
+  });
+  auto added = request(http::verb::post, "/api/spam",
+                       json{{"number", caller}, {"reason", "reported on node B"}}.dump(),
+                       {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, b.port);
+  EXPECT_EQ(added.result_int(), 200) << added.body();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  const json r = simulate(caller, wav("silence"));
+  EXPECT_EQ(r["simulation"]["outcome"], "rejected") << "node A did not learn of node B's change";
+  reader.join();
+  EXPECT_TRUE(seen) << "node B's feed never showed node A's call; it got: " << feed.substr(0, 500);
+  b.stop();
+}
+
+TEST_P(ServeTest, StaticFilesCannotEscapeTheWebFolder) {
+  EXPECT_EQ(request(http::verb::get, "/static/..%2F..%2Fetc%2Fpasswd", "", {}).result_int(), 404);
+  EXPECT_EQ(request(http::verb::get, "/static/.hidden", "", {}).result_int(), 404);
 }
 
 }  // namespace
