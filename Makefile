@@ -48,6 +48,7 @@ bench: build
 	$(BUILD)/audio_bench
 	$(BUILD)/triage_bench
 	$(BUILD)/speech_bench
+	scripts/with-postgres $(BUILD)/store_bench
 	scripts/bench-serve $(BUILD)
 
 format:

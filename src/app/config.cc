@@ -69,6 +69,11 @@ Status load_server(const toml::table& t, const std::string& path, server::Server
     return Error{"config '" + path + "': listening.*_timeout_s must be 1..60"};
   }
   ss.caller_id = t["listening"]["caller_id"].value_or(ss.caller_id);
+  const auto keep = t["retention"]["keep_content_days"].value_or<int64_t>(s.keep_content_days);
+  if (keep < 0 || keep > 36500) {
+    return Error{"config '" + path + "': retention.keep_content_days must be 0..36500"};
+  }
+  s.keep_content_days = static_cast<int>(keep);
   return Ok{};
 }
 

@@ -104,6 +104,8 @@ std::string csv_cell(std::string_view v) {
 
 }  // namespace
 
+std::string iso_days_ago(int days) { return iso_hours_ago(days * 24); }
+
 Response reply(const Request& req, http::status status, std::string body, std::string_view type) {
   Response res{status, req.version()};
   res.set(http::field::server, "spoofex");

@@ -473,6 +473,7 @@ class ServerImpl final : public Server {
       if (!ec) stop();
     });
     wait_for_reload();
+    schedule_retention(std::chrono::seconds(5));
     schedule_tick();
     schedule_follow();
     for (unsigned i = 0; i < std::max(1u, config_.io_threads); ++i) {
@@ -508,6 +509,24 @@ class ServerImpl final : public Server {
   }
 
  private:
+  // Retention, hourly, on the API pool: purges in small batches between live writes.
+  void schedule_retention(std::chrono::seconds after) {
+    if (config_.keep_content_days <= 0) return;
+    retention_.expires_after(after);
+    retention_.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      asio::post(api_pool_, [this] {
+        auto& db = deps_.api_store ? *deps_.api_store : *deps_.store;
+        auto n = db.purge_call_content(iso_days_ago(config_.keep_content_days), "retention");
+        if (!n)
+          std::cerr << "spoofex: retention: " << n.error() << '\n';
+        else if (*n > 0)
+          std::cerr << "spoofex: retention purged the content of " << *n << " calls\n";
+      });
+      schedule_retention(std::chrono::hours(1));
+    });
+  }
+
   // SIGHUP: a new classifier without a restart (issue 5), trained off the event loop.
   void wait_for_reload() {
     reload_signal_.async_wait([this](beast::error_code ec, int) {
@@ -557,6 +576,7 @@ class ServerImpl final : public Server {
   Shared shared_;
   asio::steady_timer ticker_;
   asio::steady_timer follower_;
+  asio::steady_timer retention_{ioc_};
   asio::signal_set signals_;
   asio::signal_set reload_signal_;
   std::vector<std::thread> threads_;

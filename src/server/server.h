@@ -58,7 +58,13 @@ struct ServerConfig {
   // How often this node reads other nodes' spam-list changes and calls from the
   // database (the system of record shared by every node).
   std::chrono::milliseconds follow_interval{500};
+  // Retention: transcripts and audio references of calls older than this many days are
+  // purged every hour (the statistics stay); 0 keeps everything.
+  int keep_content_days = 0;
 };
+
+// "YYYY-MM-DDTHH:MM:SSZ" for `days` days before now (retention cut-offs).
+std::string iso_days_ago(int days);
 
 // Passwords for the dashboard: libsodium's Argon2id, encoded with its parameters.
 Result<std::string> hash_password(std::string_view password);

@@ -448,4 +448,10 @@ TEST_F(CliTest, ExportRefusesABadFormatOrSince) {
   }
 }
 
+TEST_F(CliTest, PurgeOfAnEmptyDatabasePurgesNothing) {
+  const json j = spoofex("db purge --older-than-days 30").only();
+  EXPECT_EQ(j["purged"], 0);
+  EXPECT_EQ(spoofex("db purge --older-than-days 0").exit_code, 2);
+}
+
 }  // namespace

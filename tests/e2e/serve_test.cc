@@ -319,6 +319,13 @@ TEST_P(ServeTest, KeyOneIsAnEmergencyWhateverWasSaid) {
   const json r = simulate(unique_caller(), wav("complaint"), "--digit 1");
   EXPECT_EQ(r["category"], "emergency");
   EXPECT_EQ(r["simulation"]["dialed"], kEmergency);
+  // The stored record is what `spoofex export` reports.
+  int status = 0;
+  const std::string out =
+      run(std::string(SPOOFEX_BIN) + " export --format jsonl --db " + shell_quote(server().db),
+          &status);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find(r["call_sid"].get<std::string>()), std::string::npos);
 }
 
 TEST_P(ServeTest, ForgedSignatureGets403) {
