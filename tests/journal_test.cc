@@ -474,6 +474,17 @@ server::RecordWriter::Options fast(const std::string& journal) {
   return o;
 }
 
+// Bytes in the journal and in a replay of it under way (PATH.replaying).
+std::uintmax_t journal_bytes(const std::string& path) {
+  std::uintmax_t total = 0;
+  for (const std::string& p : {path, path + ".replaying"}) {
+    std::error_code ec;
+    const auto n = fs::file_size(p, ec);
+    if (!ec) total += n;
+  }
+  return total;
+}
+
 // Every stored call, by call_sid; fails the test if one appears twice.
 std::map<std::string, CallRecord> stored_calls(store::Store& s) {
   store::CallQuery q;
@@ -502,15 +513,14 @@ TEST(RecordWriterTest, RecordsPutWhileTheStoreFailsAreJournaledThenStoredOnce) {
   }
   ASSERT_TRUE(eventually([&] { return writer.journaled() >= 100 && writer.queued() == 0; }))
       << "journaled " << writer.journaled() << ", queued " << writer.queued();
-  EXPECT_GT(fs::file_size(path), 0u);
+  EXPECT_GT(journal_bytes(path), 0u);
   EXPECT_GT(writer.failures(), 0u);
+  EXPECT_TRUE(stored_calls(db).empty());
 
   db.failing = false;
-  // 50 calls (the newer revision replaces the older in the queue) and 100 events.
-  ASSERT_TRUE(eventually([&] {
-    return writer.replayed() == 150 && fs::file_size(path) == 0 && !fs::exists(path + ".replaying");
-  })) << "replayed "
-      << writer.replayed();
+  // At least 50 calls and 100 events; a call's two revisions may be in different entries.
+  ASSERT_TRUE(eventually([&] { return writer.replayed() >= 150 && journal_bytes(path) == 0; }))
+      << "replayed " << writer.replayed();
   const auto calls = stored_calls(db);
   ASSERT_EQ(calls.size(), 50u);
   for (const auto& [sid, c] : calls) {
@@ -547,7 +557,8 @@ TEST(RecordWriterTest, WriterDestroyedWhileTheStoreFailsLeavesItsRecordsInTheJou
   }
   FlakyStore up;
   server::RecordWriter writer(up, fast(path));
-  ASSERT_TRUE(eventually([&] { return writer.replayed() == 40u; })) << writer.replayed();
+  ASSERT_TRUE(eventually([&] { return writer.replayed() == 40u && journal_bytes(path) == 0; }))
+      << writer.replayed();
   EXPECT_EQ(stored_calls(up).size(), 20u);
   EXPECT_EQ(fs::file_size(path), 0u);
 }
@@ -600,12 +611,12 @@ TEST(RecordWriterTest, SlowStoreSendsWhatQueuesMeanwhileToTheJournal) {
   writer.put(record("CA-first", 1));  // the writer is stuck on this one
   std::this_thread::sleep_for(20ms);
   for (int i = 0; i < 10; ++i) writer.put(record("CA-" + std::to_string(i), 1));
-  ASSERT_TRUE(eventually([&] { return writer.journaled() >= 10; }, 2s)) << writer.journaled();
+  // Journaled while the writer waits, long before the store would have taken them.
+  ASSERT_TRUE(eventually([&] { return writer.journaled() >= 1; }, 300ms)) << writer.journaled();
   db.delay_ms = 0;
-  ASSERT_TRUE(eventually([&] {
-    return writer.replayed() == 10 && fs::file_size(path) == 0 && !fs::exists(path + ".replaying");
-  })) << writer.replayed();
-  EXPECT_EQ(stored_calls(db).size(), 11u);
+  ASSERT_TRUE(
+      eventually([&] { return stored_calls(db).size() == 11 && journal_bytes(path) == 0; }));
+  EXPECT_EQ(writer.written() + writer.replayed(), 11u);
 }
 
 TEST(RecordWriterTest, WithoutAJournalRecordsWaitInMemoryUntilTheStoreAnswers) {

@@ -537,7 +537,11 @@ void Api::follow_other_nodes() {
   auto changed = store_.calls_updated_since(last_update_seen_, config_.node, 2000);
   if (!changed) return;
   const bool listening = hub_.subscribers() > 0;
+  // A row stamped in the future (a node's clock gone wrong, imported data) must not
+  // carry the watermark past every real call: such rows are left out.
+  const std::string horizon = iso_hours_ago(-1);
   for (const auto& c : *changed) {
+    if (c.updated_at > horizon) continue;
     if (listening) hub_.publish("call", call_json(c));
     last_update_seen_ = std::max(last_update_seen_, c.updated_at);
   }

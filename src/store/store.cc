@@ -146,6 +146,21 @@ constexpr std::string_view kUpsertCall =
 
 class SociStore final : public Store {
  public:
+  // guarded(), and after a failure on PostgreSQL, a reconnect if the connection is gone
+  // (SOCI 4.0 does not reconnect by itself): the next call works once the server is back.
+  template <typename F>
+  auto run(std::string_view what, F&& body) -> decltype(body()) {
+    auto result = guarded(what, std::forward<F>(body));
+    if (!result.ok() && dialect_ == Dialect::postgresql) {
+      try {
+        if (!sql_->is_connected()) sql_->reconnect();
+      } catch (const std::exception&) {
+        // Still away: the next call tries again.
+      }
+    }
+    return result;
+  }
+
   SociStore(Dialect dialect, std::unique_ptr<soci::session> sql)
       : dialect_(dialect), sql_(std::move(sql)) {}
 
@@ -155,7 +170,7 @@ class SociStore final : public Store {
 
   Status migrate() override {
     std::lock_guard lock(mu_);
-    return guarded("migrating the schema", [&]() -> Status {
+    return run("migrating the schema", [&]() -> Status {
       *sql_ << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                " description TEXT NOT NULL, applied_at TEXT NOT NULL)";
       int current = current_version();
@@ -176,13 +191,12 @@ class SociStore final : public Store {
 
   Result<int> schema_version() override {
     std::lock_guard lock(mu_);
-    return guarded("reading the schema version",
-                   [&]() -> Result<int> { return current_version(); });
+    return run("reading the schema version", [&]() -> Result<int> { return current_version(); });
   }
 
   Result<bool> add_spam(const SpamEntry& entry) override {
     std::lock_guard lock(mu_);
-    return guarded("adding a spam number", [&]() -> Result<bool> {
+    return run("adding a spam number", [&]() -> Result<bool> {
       soci::transaction tx(*sql_);
       const bool added = insert_spam(entry);
       tx.commit();
@@ -192,7 +206,7 @@ class SociStore final : public Store {
 
   Result<std::size_t> add_spam_batch(const std::vector<SpamEntry>& entries) override {
     std::lock_guard lock(mu_);
-    return guarded("adding spam numbers", [&]() -> Result<std::size_t> {
+    return run("adding spam numbers", [&]() -> Result<std::size_t> {
       soci::transaction tx(*sql_);
       std::size_t added = 0;
       for (const auto& e : entries) added += insert_spam(e) ? 1 : 0;
@@ -204,7 +218,7 @@ class SociStore final : public Store {
   Result<bool> remove_spam(std::string_view e164, std::string_view removed_by,
                            std::string_view reason) override {
     std::lock_guard lock(mu_);
-    return guarded("removing a spam number", [&]() -> Result<bool> {
+    return run("removing a spam number", [&]() -> Result<bool> {
       const std::string number(e164), by(removed_by), why(reason), now = utc_now_iso8601();
       soci::transaction tx(*sql_);
       soci::statement st =
@@ -221,7 +235,7 @@ class SociStore final : public Store {
 
   Result<std::optional<SpamEntry>> find_spam(std::string_view e164) override {
     std::lock_guard lock(mu_);
-    return guarded("looking up a spam number", [&]() -> Result<std::optional<SpamEntry>> {
+    return run("looking up a spam number", [&]() -> Result<std::optional<SpamEntry>> {
       const std::string number(e164);
       SpamEntry e;
       soci::indicator ind = soci::i_ok;
@@ -243,7 +257,7 @@ class SociStore final : public Store {
 
   Status for_each_spam(const std::function<void(const SpamEntry&)>& visit) override {
     std::lock_guard lock(mu_);
-    return guarded("reading the spam list", [&]() -> Status {
+    return run("reading the spam list", [&]() -> Status {
       // Bulk fetches of kBatch rows: several times faster than a row-at-a-time rowset.
       constexpr std::size_t kBatch = 10'000;
       std::vector<std::string> e164(kBatch), reason(kBatch), by(kBatch), at(kBatch);
@@ -269,7 +283,7 @@ class SociStore final : public Store {
 
   Status add_feedback(const Feedback& f) override {
     std::lock_guard lock(mu_);
-    return guarded("storing feedback", [&]() -> Status {
+    return run("storing feedback", [&]() -> Status {
       const std::string at = f.at.empty() ? utc_now_iso8601() : f.at;
       soci::transaction tx(*sql_);
       *sql_ << "INSERT INTO feedback (at, actor, call_sid, text, category) VALUES (:a, :b, :c, :d, "
@@ -284,7 +298,7 @@ class SociStore final : public Store {
 
   Result<std::vector<Feedback>> list_feedback() override {
     std::lock_guard lock(mu_);
-    return guarded("reading feedback", [&]() -> Result<std::vector<Feedback>> {
+    return run("reading feedback", [&]() -> Result<std::vector<Feedback>> {
       std::vector<Feedback> out;
       soci::rowset<soci::row> rows =
           (sql_->prepare << "SELECT call_sid, text, category, actor, at FROM feedback ORDER BY id");
@@ -299,7 +313,7 @@ class SociStore final : public Store {
   Result<bool> put_call(const CallRecord& call) override {
     if (call.call_sid.empty()) return Error{"storing a call: the record has no call_sid"};
     std::lock_guard lock(mu_);
-    return guarded("storing call " + call.call_sid, [&]() -> Result<bool> {
+    return run("storing call " + call.call_sid, [&]() -> Result<bool> {
       soci::transaction tx(*sql_);
       const bool written = upsert_call(call);
       tx.commit();
@@ -312,7 +326,7 @@ class SociStore final : public Store {
       if (c.call_sid.empty()) return Error{"storing calls: a record has no call_sid"};
     }
     std::lock_guard lock(mu_);
-    return guarded("storing calls", [&]() -> Status {
+    return run("storing calls", [&]() -> Status {
       soci::transaction tx(*sql_);
       for (const auto& c : calls) upsert_call(c);
       tx.commit();
@@ -322,7 +336,7 @@ class SociStore final : public Store {
 
   Result<std::optional<CallRecord>> find_call(std::string_view call_sid) override {
     std::lock_guard lock(mu_);
-    return guarded("looking up a call", [&]() -> Result<std::optional<CallRecord>> {
+    return run("looking up a call", [&]() -> Result<std::optional<CallRecord>> {
       const std::string sid(call_sid);
       auto rows = select_calls("WHERE call_sid = :s", [&](Prepared& p) { p, soci::use(sid); });
       if (rows.empty()) return std::optional<CallRecord>{};
@@ -332,7 +346,7 @@ class SociStore final : public Store {
 
   Result<std::vector<CallRecord>> list_calls(const CallQuery& q) override {
     std::lock_guard lock(mu_);
-    return guarded("listing calls", [&]() -> Result<std::vector<CallRecord>> {
+    return run("listing calls", [&]() -> Result<std::vector<CallRecord>> {
       const std::string since = time_key(q.since);
       const long long limit = static_cast<long long>(
           std::min<std::size_t>(q.limit, std::numeric_limits<long long>::max()));
@@ -355,7 +369,7 @@ class SociStore final : public Store {
                                                       std::string_view exclude_node,
                                                       std::size_t limit) override {
     std::lock_guard lock(mu_);
-    return guarded("reading changed calls", [&]() -> Result<std::vector<CallRecord>> {
+    return run("reading changed calls", [&]() -> Result<std::vector<CallRecord>> {
       const std::string from(after), node(exclude_node);
       const long long n = static_cast<long long>(std::min<std::size_t>(limit, 100000));
       auto rows = select_calls(
@@ -379,7 +393,7 @@ class SociStore final : public Store {
       std::vector<KeyedCall> page;
       {
         std::lock_guard lock(mu_);
-        auto read = guarded("reading calls", [&]() -> Result<std::vector<KeyedCall>> {
+        auto read = run("reading calls", [&]() -> Result<std::vector<KeyedCall>> {
           return select_calls(
               "WHERE started_key >= :since AND (started_key, call_sid) > (:k, :s)"
               " ORDER BY started_key, call_sid LIMIT :n",
@@ -399,7 +413,7 @@ class SociStore final : public Store {
 
   Result<bool> add_call_event(const CallEvent& e) override {
     std::lock_guard lock(mu_);
-    return guarded("storing a call event", [&]() -> Result<bool> {
+    return run("storing a call event", [&]() -> Result<bool> {
       const std::string at = e.at.empty() ? utc_now_iso8601() : e.at;
       soci::statement st =
           (sql_->prepare << "INSERT INTO call_events (call_sid, seq, at, kind, detail_json)"
@@ -414,7 +428,7 @@ class SociStore final : public Store {
   Status add_call_events(const std::vector<CallEvent>& events) override {
     if (events.empty()) return Ok{};
     std::lock_guard lock(mu_);
-    return guarded("storing call events", [&]() -> Status {
+    return run("storing call events", [&]() -> Status {
       // One prepared statement and one transaction for the whole batch.
       CallEvent e;
       soci::transaction tx(*sql_);
@@ -435,7 +449,7 @@ class SociStore final : public Store {
 
   Result<std::vector<CallEvent>> list_call_events(std::string_view call_sid) override {
     std::lock_guard lock(mu_);
-    return guarded("reading call events", [&]() -> Result<std::vector<CallEvent>> {
+    return run("reading call events", [&]() -> Result<std::vector<CallEvent>> {
       CallEvent e;
       e.call_sid = call_sid;
       soci::statement st = (sql_->prepare << "SELECT seq, at, kind, detail_json FROM call_events"
@@ -451,7 +465,7 @@ class SociStore final : public Store {
 
   Result<bool> mark_handled(std::string_view call_sid, std::string_view actor) override {
     std::lock_guard lock(mu_);
-    return guarded("marking a call handled", [&]() -> Result<bool> {
+    return run("marking a call handled", [&]() -> Result<bool> {
       const std::string sid(call_sid), by(actor), now = utc_now_iso8601();
       soci::transaction tx(*sql_);
       // The write comes first: SQLite then holds the write lock for the whole change.
@@ -475,7 +489,7 @@ class SociStore final : public Store {
                    "': use emergency, inquiry, complaint, spam or blank"};
     }
     std::lock_guard lock(mu_);
-    return guarded("correcting a call's category", [&]() -> Result<bool> {
+    return run("correcting a call's category", [&]() -> Result<bool> {
       const std::string sid(call_sid), cat(category), by(actor), now = utc_now_iso8601();
       soci::transaction tx(*sql_);
       soci::statement st =
@@ -498,7 +512,7 @@ class SociStore final : public Store {
     }
     if (u.password_hash.empty()) return Error{"user '" + u.username + "' needs a password hash"};
     std::lock_guard lock(mu_);
-    return guarded("adding a user", [&]() -> Status {
+    return run("adding a user", [&]() -> Status {
       const std::string at = u.created_at.empty() ? utc_now_iso8601() : u.created_at;
       const std::string by(actor);
       const int disabled = u.disabled ? 1 : 0;
@@ -518,7 +532,7 @@ class SociStore final : public Store {
 
   Result<std::optional<User>> find_user(std::string_view username) override {
     std::lock_guard lock(mu_);
-    return guarded("looking up a user", [&]() -> Result<std::optional<User>> {
+    return run("looking up a user", [&]() -> Result<std::optional<User>> {
       const std::string name(username);
       auto users = select_users("WHERE username = :u", &name);
       if (users.empty()) return std::optional<User>{};
@@ -528,13 +542,13 @@ class SociStore final : public Store {
 
   Result<std::vector<User>> list_users() override {
     std::lock_guard lock(mu_);
-    return guarded("listing users",
-                   [&]() -> Result<std::vector<User>> { return select_users("", nullptr); });
+    return run("listing users",
+               [&]() -> Result<std::vector<User>> { return select_users("", nullptr); });
   }
 
   Result<std::size_t> count_users() override {
     std::lock_guard lock(mu_);
-    return guarded("counting users", [&]() -> Result<std::size_t> {
+    return run("counting users", [&]() -> Result<std::size_t> {
       long long n = 0;
       *sql_ << "SELECT COUNT(*) FROM users", soci::into(n);
       return static_cast<std::size_t>(n);
@@ -544,7 +558,7 @@ class SociStore final : public Store {
   Result<std::vector<SpamEntry>> search_spam(std::string_view contains,
                                              std::size_t limit) override {
     std::lock_guard lock(mu_);
-    return guarded("searching the spam list", [&]() -> Result<std::vector<SpamEntry>> {
+    return run("searching the spam list", [&]() -> Result<std::vector<SpamEntry>> {
       // LIKE wildcards in the search text are matched literally.
       std::string pattern = "%";
       for (char c : contains) {
@@ -570,7 +584,7 @@ class SociStore final : public Store {
   Result<std::vector<AuditEntry>> spam_changes_since(std::int64_t after_id,
                                                      std::size_t limit) override {
     std::lock_guard lock(mu_);
-    return guarded("reading spam-list changes", [&]() -> Result<std::vector<AuditEntry>> {
+    return run("reading spam-list changes", [&]() -> Result<std::vector<AuditEntry>> {
       AuditEntry a;
       long long id = 0;
       const long long after = after_id;
@@ -593,7 +607,7 @@ class SociStore final : public Store {
 
   Result<std::int64_t> last_audit_id() override {
     std::lock_guard lock(mu_);
-    return guarded("reading the audit trail", [&]() -> Result<std::int64_t> {
+    return run("reading the audit trail", [&]() -> Result<std::int64_t> {
       long long id = 0;
       soci::indicator ind = soci::i_ok;
       *sql_ << "SELECT MAX(id) FROM audit_log", soci::into(id, ind);
@@ -603,7 +617,7 @@ class SociStore final : public Store {
 
   Result<std::vector<AuditEntry>> list_audit(std::string_view subject) override {
     std::lock_guard lock(mu_);
-    return guarded("reading the audit trail", [&]() -> Result<std::vector<AuditEntry>> {
+    return run("reading the audit trail", [&]() -> Result<std::vector<AuditEntry>> {
       AuditEntry a;
       a.subject = subject;
       soci::statement st = (sql_->prepare << "SELECT at, actor, action, detail FROM audit_log"
@@ -625,14 +639,14 @@ class SociStore final : public Store {
     std::size_t purged = 0;
     for (;;) {
       std::lock_guard lock(mu_);
-      auto batch = guarded("purging call content",
-                           [&]() -> Result<std::size_t> { return purge_batch(bound, kBatch); });
+      auto batch = run("purging call content",
+                       [&]() -> Result<std::size_t> { return purge_batch(bound, kBatch); });
       if (!batch) return batch;
       purged += *batch;
       if (*batch == 0) break;
     }
     std::lock_guard lock(mu_);
-    return guarded("auditing the purge", [&]() -> Result<std::size_t> {
+    return run("auditing the purge", [&]() -> Result<std::size_t> {
       audit(utc_now_iso8601(), by, "retention_purge", std::string(before),
             std::to_string(purged) + " calls");
       return purged;
@@ -813,6 +827,8 @@ Result<std::string> libpq_conninfo(const std::string& url) {
     out += std::string(o->keyword) + "='" + value + "' ";
   }
   PQconninfoFree(opts);
+  // An unreachable host must fail in seconds, not minutes (records wait in the journal).
+  if (url.find("connect_timeout") == std::string::npos) out += "connect_timeout='5' ";
   return out;
 }
 
