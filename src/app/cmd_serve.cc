@@ -16,13 +16,14 @@ struct ServeOptions {
 };
 
 // Where records wait when the database cannot take them: $SPOOFEX_JOURNAL, else
-// beside the SQLite file, else ./spoofex.journal.
-std::string journal_path(const std::string& db_url) {
+// beside the SQLite file, else ./spoofex-NODE.journal (nodes started from one folder
+// must not share one).
+std::string journal_path(const std::string& db_url, const std::string& node) {
   if (const char* j = std::getenv("SPOOFEX_JOURNAL"); j && *j) return j;
   if (db_url.starts_with("sqlite:") && db_url != "sqlite::memory:") {
     return db_url.substr(7) + ".journal";
   }
-  return "spoofex.journal";
+  return "spoofex-" + node + ".journal";
 }
 
 // A fresh installation has no users: make an admin with a random password and
@@ -69,7 +70,7 @@ int run_serve(const Context& ctx, const ServeOptions& opt) {
   if (auto st = first_admin(*deps.store); !st) return fail(st.error(), kExitFailure);
   if (sc.web_dir.empty()) sc.web_dir = data_dir() + "/../web";
   if (sc.chart_js.empty()) sc.chart_js = data_dir() + "/../node_modules/chart.js/dist/chart.umd.js";
-  if (sc.journal_path.empty()) sc.journal_path = journal_path(cfg->db_url);
+  if (sc.journal_path.empty()) sc.journal_path = journal_path(cfg->db_url, sc.node);
   if (!opt.no_speech) {
     auto engine = speech::make_engine(speech_config(*cfg));
     if (!engine) return fail("serve: speech engine: " + engine.error(), kExitFailure);
@@ -105,7 +106,8 @@ int run_serve(const Context& ctx, const ServeOptions& opt) {
   const std::string url = "http://" + sc.listen_host + ":" + std::to_string((*server)->port());
   std::cerr << "spoofex: serving on " << url << " (database " << cfg->db_url << ")\n"
             << "spoofex: Twilio voice webhook: POST " << url << "/twilio/voice\n"
-            << "spoofex: place a simulated call with:\n"
+            << "spoofex: place a simulated call with (same token; the simulator serves Twilio's API"
+            << " at " << sc.twilio.api_base << "):\n"
             << "  spoofex simulate --url " << url << " --wav CALL.wav --from +919876543210"
             << " --digit 1\n";
   if (!opt.ready_file.empty()) {
