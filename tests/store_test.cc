@@ -147,7 +147,7 @@ TEST_P(StoreTest, MigrateReachesTheLatestSchema) {
   ASSERT_TRUE(db_->migrate().ok());
   auto version = db_->schema_version();
   ASSERT_TRUE(version.ok()) << version.error();
-  EXPECT_EQ(*version, 4);
+  EXPECT_EQ(*version, 5);
 }
 
 TEST_P(StoreTest, FeedbackIsStoredInOrderAndAudited) {
@@ -678,6 +678,58 @@ TEST_P(StoreTest, PutCallsAppliesTheRevisionRuleToEachRecord) {
   EXPECT_EQ((*found)->status, "completed");
 }
 
+// A batch larger than one multi-row statement, with each call written three times out
+// of order across statement boundaries: the newest revision of each wins.
+TEST_P(StoreTest, PutCallsKeepsTheNewestRevisionAcrossALargeBatch) {
+  std::vector<CallRecord> batch;
+  for (int rev : {2, 3, 1}) {
+    for (int i = 0; i < 130; ++i) {
+      CallRecord c = call(sid("big-" + std::to_string(i)), rev, "2026-04-02T10:00:00Z");
+      c.status = "rev" + std::to_string(rev);
+      batch.push_back(c);
+    }
+  }
+  ASSERT_TRUE(db_->put_calls(batch).ok());
+  for (int i = 0; i < 130; ++i) {
+    auto found = db_->find_call(sid("big-" + std::to_string(i)));
+    ASSERT_TRUE(found.ok() && found->has_value()) << i;
+    EXPECT_EQ((*found)->revision, 3) << i;
+    EXPECT_EQ((*found)->status, "rev3") << i;
+  }
+}
+
+TEST_P(StoreTest, PutCallsKeepsWhatOperatorsDid) {
+  const CallRecord first = call(sid("batch-op"), 1, "2026-04-03T10:00:00Z");
+  ASSERT_TRUE(db_->put_call(first).ok());
+  ASSERT_TRUE(db_->mark_handled(first.call_sid, "asha").ok());
+  CallRecord later = first;
+  later.revision = 2;
+  later.status = "completed";
+  std::vector<CallRecord> batch{later};
+  for (int i = 0; i < 120; ++i) batch.push_back(call(sid("op-fill-" + std::to_string(i)), 1, ""));
+  ASSERT_TRUE(db_->put_calls(batch).ok());
+  auto found = db_->find_call(first.call_sid);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->status, "completed");
+  EXPECT_TRUE((*found)->handled);
+  EXPECT_NE((*found)->record_json.find("\"handled\":true"), std::string::npos)
+      << (*found)->record_json;
+}
+
+TEST_P(StoreTest, AddCallEventsStoresALargeBatchOnceEach) {
+  const std::string s = sid("events-big");
+  std::vector<CallEvent> events;
+  for (int seq = 1; seq <= 250; ++seq) events.push_back({s, seq, "", "tick", "{}"});
+  events.push_back({s, 7, "", "duplicate", "{}"});  // skipped: (call_sid, seq) exists
+  ASSERT_TRUE(db_->add_call_events(events).ok());
+  ASSERT_TRUE(db_->add_call_events(events).ok());  // a replay adds nothing
+  auto stored = db_->list_call_events(s);
+  ASSERT_TRUE(stored.ok()) << stored.error();
+  ASSERT_EQ(stored->size(), 250u);
+  EXPECT_EQ((*stored)[6].kind, "tick");
+  EXPECT_FALSE((*stored)[249].at.empty());
+}
+
 TEST_P(StoreTest, EmptyPutCallsIsFine) { EXPECT_TRUE(db_->put_calls({}).ok()); }
 
 TEST_P(StoreTest, ConcurrentWritersLoseNothing) {
@@ -1145,6 +1197,58 @@ TEST(StoreOpenTest, SqliteMemoryOpens) {
   auto opened = Store::open("sqlite::memory:");
   ASSERT_TRUE(opened.ok()) << opened.error();
   EXPECT_EQ((*opened)->backend(), "sqlite");
+}
+
+// --- ChangeListener -----------------------------------------------------------------------
+
+TEST_P(StoreTest, ChangeListenerExistsOnlyWherePostgresCanNotify) {
+  auto listener = ChangeListener::open(url_);
+  ASSERT_TRUE(listener.ok()) << listener.error();
+  EXPECT_EQ(*listener != nullptr, GetParam() == Backend::postgresql);
+}
+
+// Only PostgreSQL notifies: this suite runs on it alone, whenever it is configured.
+class PostgresStoreTest : public StoreTest {};
+std::vector<Backend> postgres_only() {
+  auto all = backends();
+  std::erase_if(all, [](Backend b) { return b != Backend::postgresql; });
+  return all;
+}
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PostgresStoreTest);
+INSTANTIATE_TEST_SUITE_P(Backends, PostgresStoreTest, ::testing::ValuesIn(postgres_only()),
+                         backend_name);
+
+TEST_P(PostgresStoreTest, ChangeListenerHearsCallsAndSpamChanges) {
+  auto opened = ChangeListener::open(url_);
+  ASSERT_TRUE(opened.ok()) << opened.error();
+  auto& listener = **opened;
+  EXPECT_TRUE(listener.listening());
+  while (listener.wait(std::chrono::milliseconds(50))) {
+    // other tests' changes still in flight
+  }
+  EXPECT_FALSE(listener.wait(std::chrono::milliseconds(100)));  // nothing changed
+
+  ASSERT_TRUE(db_->put_call(call(sid("notified"), 1, "2026-05-05T10:00:00Z")).ok());
+  EXPECT_TRUE(listener.wait(std::chrono::seconds(5)));
+  auto added = db_->add_spam(entry("+919812300077"));
+  ASSERT_TRUE(added.ok() && *added);
+  EXPECT_TRUE(listener.wait(std::chrono::seconds(5)));
+  auto removed = db_->remove_spam("+919812300077", "ops", "cleared");
+  ASSERT_TRUE(removed.ok() && *removed);
+  EXPECT_TRUE(listener.wait(std::chrono::seconds(5)));
+}
+
+TEST(ChangeListenerErrors, UnknownSchemeIsAnError) {
+  auto listener = ChangeListener::open("mysql://x");
+  ASSERT_FALSE(listener.ok());
+  EXPECT_NE(listener.error().find("unsupported"), std::string::npos) << listener.error();
+}
+
+TEST(ChangeListenerErrors, UnreachableServerIsAClearErrorWithoutThePassword) {
+  auto listener = ChangeListener::open("postgresql://u:secret@127.0.0.1:1/db?connect_timeout=2");
+  ASSERT_FALSE(listener.ok());
+  EXPECT_EQ(listener.error().find("secret"), std::string::npos) << listener.error();
+  EXPECT_NE(listener.error().find("listening for changes"), std::string::npos) << listener.error();
 }
 
 }  // namespace

@@ -63,6 +63,22 @@ std::vector<Migration> migrations(Dialect dialect) {
   list.push_back(Migration{4,
                            "index of calls by last change, for nodes following each other's calls",
                            {"CREATE INDEX calls_updated ON calls (updated_at)"}});
+  // PostgreSQL tells every node's ChangeListener when calls or the spam list change
+  // (LISTEN/NOTIFY); one notification per statement, folded per transaction. SQLite has
+  // no such thing: nodes on one SQLite file follow each other by polling alone.
+  std::vector<std::string> notify;
+  if (dialect == Dialect::postgresql) {
+    notify = {
+        "CREATE OR REPLACE FUNCTION spoofex_notify_change() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN PERFORM pg_notify('spoofex_changes', TG_TABLE_NAME); RETURN NULL; END $$",
+        "CREATE TRIGGER calls_changed AFTER INSERT OR UPDATE ON calls"
+        " FOR EACH STATEMENT EXECUTE FUNCTION spoofex_notify_change()",
+        "CREATE TRIGGER spam_numbers_changed AFTER INSERT OR UPDATE ON spam_numbers"
+        " FOR EACH STATEMENT EXECUTE FUNCTION spoofex_notify_change()",
+    };
+  }
+  list.push_back(
+      Migration{5, "notify listening nodes of changed calls and spam list", std::move(notify)});
   return list;
 }
 

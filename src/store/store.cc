@@ -13,8 +13,10 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "store/migrations.h"
+#include "store/postgres_url.h"
 
 namespace spoofex::store {
 namespace {
@@ -122,12 +124,16 @@ constexpr std::string_view kCallColumns =
 // The revision rule is checked against node_revision, the writer's own counter, so a
 // write that follows an operator's bump still lands; the stored revision still grows.
 // Operator-owned columns (handled, corrected category) are kept.
-constexpr std::string_view kUpsertCall =
+constexpr std::string_view kInsertCall =
     "INSERT INTO calls (call_sid, revision, node_revision, node, from_raw, from_e164, status,"
     " category, department, spam_listed, spoofed, system_generated, blank, handled, started_at,"
-    " started_key, updated_at, record_json) VALUES (:sid, :rev, :nrev, :node, :raw, :e164,"
-    " :status, :cat, :dept, :spam, :spoofed, :sys, :blank, :handled, :started, :key, :updated,"
-    " :json)"
+    " started_key, updated_at, record_json) VALUES ";
+constexpr std::size_t kInsertCallColumns = 18;
+
+// The revision rule is checked against node_revision, the writer's own counter, so a
+// write that follows an operator's bump still lands; the stored revision still grows.
+// Operator-owned columns (handled, corrected category) are kept.
+constexpr std::string_view kOnCallConflict =
     " ON CONFLICT (call_sid) DO UPDATE SET"
     " revision = CASE WHEN excluded.revision > calls.revision THEN excluded.revision"
     " ELSE calls.revision + 1 END,"
@@ -142,7 +148,50 @@ constexpr std::string_view kUpsertCall =
     " started_at = excluded.started_at, started_key = excluded.started_key,"
     " updated_at = excluded.updated_at, record_json = excluded.record_json"
     " WHERE calls.node_revision < excluded.node_revision"
-    " RETURNING handled, corrected_category, purged";
+    " RETURNING call_sid, handled, corrected_category, purged";
+
+constexpr std::string_view kInsertEvent =
+    "INSERT INTO call_events (call_sid, seq, at, kind, detail_json) VALUES ";
+constexpr std::size_t kInsertEventColumns = 5;
+
+// Rows per multi-row statement. On PostgreSQL each statement is a network round trip,
+// so a batch of 1,000 records costs ten of them rather than a thousand; 100 rows of
+// 18 parameters stay far below both backends' parameter limits.
+constexpr std::size_t kRowsPerStatement = 100;
+
+// "(:v0_0, :v0_1), (:v1_0, :v1_1)": placeholders only, never data. Each name is unique,
+// because SQLite gives one index to every occurrence of a name.
+std::string values_placeholders(std::size_t rows, std::size_t columns) {
+  std::string out;
+  out.reserve(rows * columns * 9);
+  for (std::size_t r = 0; r < rows; ++r) {
+    out += r == 0 ? "(" : ", (";
+    for (std::size_t c = 0; c < columns; ++c) {
+      if (c != 0) out += ", ";
+      out += ":v" + std::to_string(r) + "_" + std::to_string(c);
+    }
+    out += ")";
+  }
+  return out;
+}
+
+// The newest revision of each call in `calls` (ties: the later one), in first-seen order.
+// One statement may not update a row twice (PostgreSQL), and an older revision of a call
+// in the same batch would be ignored by the revision rule anyway.
+std::vector<const CallRecord*> newest_per_call(const std::vector<CallRecord>& calls) {
+  std::vector<const CallRecord*> out;
+  std::unordered_map<std::string_view, std::size_t> index;
+  index.reserve(calls.size());
+  for (const auto& c : calls) {
+    auto [it, fresh] = index.try_emplace(c.call_sid, out.size());
+    if (fresh) {
+      out.push_back(&c);
+    } else if (c.revision >= out[it->second]->revision) {
+      out[it->second] = &c;
+    }
+  }
+  return out;
+}
 
 class SociStore final : public Store {
  public:
@@ -315,9 +364,9 @@ class SociStore final : public Store {
     std::lock_guard lock(mu_);
     return run("storing call " + call.call_sid, [&]() -> Result<bool> {
       soci::transaction tx(*sql_);
-      const bool written = upsert_call(call);
+      const std::size_t written = upsert_calls({&call});
       tx.commit();
-      return written;
+      return written == 1;
     });
   }
 
@@ -325,10 +374,16 @@ class SociStore final : public Store {
     for (const auto& c : calls) {
       if (c.call_sid.empty()) return Error{"storing calls: a record has no call_sid"};
     }
+    if (calls.empty()) return Ok{};
     std::lock_guard lock(mu_);
     return run("storing calls", [&]() -> Status {
+      const auto newest = newest_per_call(calls);
       soci::transaction tx(*sql_);
-      for (const auto& c : calls) upsert_call(c);
+      for (std::size_t begin = 0; begin < newest.size(); begin += kRowsPerStatement) {
+        const std::size_t end = std::min(newest.size(), begin + kRowsPerStatement);
+        upsert_calls({newest.begin() + static_cast<std::ptrdiff_t>(begin),
+                      newest.begin() + static_cast<std::ptrdiff_t>(end)});
+      }
       tx.commit();
       return Ok{};
     });
@@ -429,17 +484,18 @@ class SociStore final : public Store {
     if (events.empty()) return Ok{};
     std::lock_guard lock(mu_);
     return run("storing call events", [&]() -> Status {
-      // One prepared statement and one transaction for the whole batch.
-      CallEvent e;
+      const std::string now = utc_now_iso8601();
       soci::transaction tx(*sql_);
-      soci::statement st =
-          (sql_->prepare << "INSERT INTO call_events (call_sid, seq, at, kind, detail_json)"
-                            " VALUES (:s, :q, :a, :k, :d) ON CONFLICT DO NOTHING",
-           soci::use(e.call_sid), soci::use(e.seq), soci::use(e.at), soci::use(e.kind),
-           soci::use(e.detail_json));
-      for (const auto& event : events) {
-        e = event;
-        if (e.at.empty()) e.at = utc_now_iso8601();
+      for (std::size_t begin = 0; begin < events.size(); begin += kRowsPerStatement) {
+        const std::size_t n = std::min(events.size() - begin, kRowsPerStatement);
+        Prepared p = (sql_->prepare << kInsertEvent << values_placeholders(n, kInsertEventColumns)
+                                    << " ON CONFLICT DO NOTHING");
+        for (std::size_t i = begin; i < begin + n; ++i) {
+          const CallEvent& e = events[i];
+          p, soci::use(e.call_sid), soci::use(e.seq), soci::use(e.at.empty() ? now : e.at),
+              soci::use(e.kind), soci::use(e.detail_json);
+        }
+        soci::statement st(p);
         st.execute(true);
       }
       tx.commit();
@@ -682,26 +738,45 @@ class SociStore final : public Store {
     return out;
   }
 
-  // Caller holds mu_ and an open transaction. Returns whether the record was written.
-  bool upsert_call(const CallRecord& c) {
-    const CallRow row = CallRow::of(c);
-    const auto& f = row.flags;
-    OperatorState op;
-    {
-      soci::statement st =
-          (sql_->prepare << kUpsertCall, soci::use(c.call_sid), soci::use(row.revision),
-           soci::use(row.revision), soci::use(c.node), soci::use(c.from_raw),
-           soci::use(c.from_e164), soci::use(c.status), soci::use(c.category),
-           soci::use(c.department), soci::use(f[0]), soci::use(f[1]), soci::use(f[2]),
-           soci::use(f[3]), soci::use(f[4]), soci::use(c.started_at), soci::use(row.started_key),
-           soci::use(c.updated_at), soci::use(c.record_json), soci::into(op.handled),
-           soci::into(op.corrected_category), soci::into(op.purged));
-      // RETURNING yields a row only when the record was inserted or updated.
-      if (!st.execute(true)) return false;
+  // Caller holds mu_ and an open transaction. Writes `calls` (distinct call_sids) in one
+  // statement and returns how many were written (the rest were not newer).
+  std::size_t upsert_calls(const std::vector<const CallRecord*>& calls) {
+    std::vector<CallRow> rows;
+    rows.reserve(calls.size());  // bound by address below: no reallocation after this
+    for (const CallRecord* c : calls) rows.push_back(CallRow::of(*c));
+    Prepared p =
+        (sql_->prepare << kInsertCall << values_placeholders(rows.size(), kInsertCallColumns)
+                       << kOnCallConflict);
+    for (const CallRow& row : rows) {
+      const CallRecord& c = row.r;
+      const auto& f = row.flags;
+      p, soci::use(c.call_sid), soci::use(row.revision), soci::use(row.revision), soci::use(c.node),
+          soci::use(c.from_raw), soci::use(c.from_e164), soci::use(c.status), soci::use(c.category),
+          soci::use(c.department), soci::use(f[0]), soci::use(f[1]), soci::use(f[2]),
+          soci::use(f[3]), soci::use(f[4]), soci::use(c.started_at), soci::use(row.started_key),
+          soci::use(c.updated_at), soci::use(c.record_json);
     }
-    if (c.handled) op.handled = 0;  // the writer's own flag: its JSON says what it means
-    if (op.any()) update_record_json(c.call_sid, c.record_json, op);
-    return true;
+    std::string sid;
+    OperatorState op;
+    p, soci::into(sid), soci::into(op.handled), soci::into(op.corrected_category),
+        soci::into(op.purged);
+    // RETURNING yields a row for each record inserted or updated.
+    std::vector<std::pair<std::string, OperatorState>> kept;
+    std::size_t written = 0;
+    soci::statement st(p);
+    if (st.execute(true)) {
+      do {
+        ++written;
+        if (op.any()) kept.emplace_back(sid, op);
+      } while (st.fetch());
+    }
+    for (auto& [kept_sid, state] : kept) {
+      const CallRow& row = *std::find_if(
+          rows.begin(), rows.end(), [&](const CallRow& r) { return r.r.call_sid == kept_sid; });
+      if (row.r.handled) state.handled = 0;  // the writer's own flag: its JSON says what it means
+      if (state.any()) update_record_json(kept_sid, row.r.record_json, state);
+    }
+    return written;
   }
 
   // Caller holds mu_ and an open transaction: rewrites the stored record_json with
@@ -803,43 +878,6 @@ std::string sqlite_connect_string(const std::string& path) {
     quoted += c;
   }
   return "db=\"" + quoted + "\" timeout=10";
-}
-
-// SOCI 4.0's PostgreSQL backend mangles libpq URIs ("dbname=" appended to the
-// database name), so the URI is turned into libpq's keyword=value form by libpq itself.
-Result<std::string> libpq_conninfo(const std::string& url) {
-  char* err = nullptr;
-  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
-  if (!opts) {
-    std::string why = err ? err : "out of memory";
-    PQfreemem(err);
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    return Error{"invalid PostgreSQL URL: " + why};
-  }
-  std::string out;
-  for (PQconninfoOption* o = opts; o->keyword; ++o) {
-    if (!o->val || !*o->val) continue;
-    std::string value;
-    for (const char* c = o->val; *c; ++c) {
-      if (*c == '\\' || *c == '\'') value += '\\';
-      value += *c;
-    }
-    out += std::string(o->keyword) + "='" + value + "' ";
-  }
-  PQconninfoFree(opts);
-  // An unreachable host must fail in seconds, not minutes (records wait in the journal).
-  if (url.find("connect_timeout") == std::string::npos) out += "connect_timeout='5' ";
-  return out;
-}
-
-// A URL for messages: the password, if any, replaced by "***".
-std::string redacted(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
 }  // namespace

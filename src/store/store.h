@@ -5,6 +5,7 @@
 // Every method is thread-safe; calls are serialised on one connection.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -176,6 +177,32 @@ class Store {
   // Returns how many calls were purged by this run; audited ("retention_purge").
   virtual Result<std::size_t> purge_call_content(std::string_view before,
                                                  std::string_view actor) = 0;
+};
+
+// Wakes a node within milliseconds when any node changed calls or the spam list, through
+// PostgreSQL's LISTEN/NOTIFY on a connection of its own. It only says "look now": the
+// node still reads the changes through Store, and keeps polling now and then, which
+// catches anything sent while this connection was down.
+class ChangeListener {
+ public:
+  // A listening connection for a PostgreSQL URL; nullptr for SQLite, which cannot notify
+  // (nodes sharing a SQLite file follow each other by polling alone).
+  static Result<std::unique_ptr<ChangeListener>> open(const std::string& url);
+  ~ChangeListener();
+  ChangeListener(const ChangeListener&) = delete;
+  ChangeListener& operator=(const ChangeListener&) = delete;
+
+  // Blocks up to `timeout`; true when at least one change was notified (all pending
+  // notifications are consumed), or when the connection was lost and remade, since
+  // changes may have been missed meanwhile. Never throws; reconnects by itself.
+  bool wait(std::chrono::milliseconds timeout);
+  // Whether the connection is up and listening (for /healthz and the log).
+  bool listening() const;
+
+ private:
+  struct Connection;
+  explicit ChangeListener(std::unique_ptr<Connection> connection);
+  std::unique_ptr<Connection> connection_;
 };
 
 // An append-only local file of call records and events: where they go while the database
