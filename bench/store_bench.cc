@@ -4,6 +4,7 @@
 // takes them while the database is away. items_per_second is records per second.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -56,16 +57,48 @@ void BM_PutCallsSqlite(benchmark::State& state) {
 }
 BENCHMARK(BM_PutCallsSqlite)->Arg(1)->Arg(100)->Arg(1000)->UseRealTime();
 
-void BM_PutCallsPostgres(benchmark::State& state) {
+const char* postgres_url() {
   const char* url = std::getenv("SPOOFEX_BENCH_PG_URL");
   if (!url || !*url) url = std::getenv("SPOOFEX_TEST_PG_URL");
-  if (!url || !*url) {
+  return url && *url ? url : nullptr;
+}
+
+void BM_PutCallsPostgres(benchmark::State& state) {
+  const char* url = postgres_url();
+  if (!url) {
     state.SkipWithError("set SPOOFEX_BENCH_PG_URL (or run under scripts/with-postgres)");
     return;
   }
   put_calls(state, url);
 }
 BENCHMARK(BM_PutCallsPostgres)->Arg(1)->Arg(100)->Arg(1000)->UseRealTime();
+
+// How long another node takes to hear of a change: one call record committed on one
+// connection until a ChangeListener on another wakes (LISTEN/NOTIFY round trip).
+void BM_ChangeNotificationPostgres(benchmark::State& state) {
+  const char* url = postgres_url();
+  auto db = url ? spoofex::store::Store::open(url) : spoofex::Error{"no PostgreSQL"};
+  if (!db || !(*db)->migrate()) {
+    state.SkipWithError("set SPOOFEX_BENCH_PG_URL (or run under scripts/with-postgres)");
+    return;
+  }
+  auto listener = spoofex::store::ChangeListener::open(url);
+  if (!listener || !*listener) {
+    state.SkipWithError("cannot listen");
+    return;
+  }
+  while ((*listener)->wait(std::chrono::milliseconds(20))) {
+  }
+  std::int64_t counter = static_cast<std::int64_t>(std::rand()) << 20;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto records = batch(1, counter);
+    state.ResumeTiming();
+    if (!(*db)->put_calls(records)) state.SkipWithError("put_calls failed");
+    if (!(*listener)->wait(std::chrono::seconds(2))) state.SkipWithError("no notification");
+  }
+}
+BENCHMARK(BM_ChangeNotificationPostgres)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 void BM_JournalAppend(benchmark::State& state) {
   const auto path = std::filesystem::temp_directory_path() / "spoofex-bench.journal";
