@@ -13,12 +13,7 @@
 // What this cannot show: that an fsync'd entry survives a power cut (a killed process
 // leaves the page cache intact), or anything about calls still queued in memory at the
 // kill, which were never acknowledged and may be lost.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -44,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/harness.h"
 #include "store/store.h"
 #include "telephony/telephony.h"
 
@@ -56,42 +52,11 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using nlohmann::json;
 using namespace std::chrono_literals;
+using namespace spoofex::e2e;
 
 constexpr const char* kToken = "outage-test-token";
 constexpr int kCalls = 200;
 const std::string kAccountSid = "AC" + std::string(32, '1');
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string run(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
-
-unsigned short free_port() {
-  asio::io_context ioc;
-  tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
-bool eventually(const std::function<bool()>& done, std::chrono::seconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
-}
 
 std::uintmax_t size_of(const std::string& path) {
   std::error_code ec;
@@ -243,9 +208,9 @@ struct Serve {
   fs::path dir;
   std::string db;       // the URL the server uses
   std::string journal;  // SPOOFEX_JOURNAL
-  pid_t pid = -1;
   unsigned short port = 0;
   int starts = 0;
+  ServeProcess process;
 
   std::string log() const { return (dir / "serve.log").string(); }
 
@@ -256,53 +221,18 @@ struct Serve {
                              "[departments.inquiry]\nnumber = \"+911123001102\"\n"
                              "[departments.complaint]\nnumber = \"+911123001103\"\n"
                              "[departments.operator_review]\nnumber = \"+911123001109\"\n";
-    const std::string ready = (dir / ("ready-" + std::to_string(++starts))).string();
-    std::vector<std::string> args = {
-        SPOOFEX_BIN, "serve",       "--config",    config,         "--db", db,
-        "--listen",  "127.0.0.1:0", "--no-speech", "--ready-file", ready};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; ++e) envs.emplace_back(*e);
-    envs.push_back("SPOOFEX_TWILIO_AUTH_TOKEN=" + std::string(kToken));
-    // Nothing listens there: call updates fail, which these calls do not need.
-    envs.push_back("SPOOFEX_TWILIO_API_BASE=http://127.0.0.1:" + std::to_string(free_port()));
-    envs.push_back("SPOOFEX_JOURNAL=" + journal);
-    std::vector<char*> envp;
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log().c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    // Not the proxy's sockets: a child holding them open would keep a "dead" database alive.
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    ASSERT_EQ(posix_spawn(&pid, SPOOFEX_BIN, &fa, nullptr, argv.data(), envp.data()), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    port = 0;
-    for (int i = 0; i < 600 && port == 0; ++i) {
-      std::ifstream in(ready);
-      if (!(in >> port)) port = 0;
-      if (port == 0) std::this_thread::sleep_for(100ms);
-    }
-    ASSERT_NE(port, 0) << "spoofex serve did not start; see " << log();
+    ASSERT_NO_FATAL_FAILURE(
+        process.start({"--config", config, "--db", db, "--no-speech"},
+                      {"SPOOFEX_TWILIO_AUTH_TOKEN=" + std::string(kToken),
+                       // Nothing listens there: call updates fail, which these calls do not need.
+                       "SPOOFEX_TWILIO_API_BASE=http://127.0.0.1:" + std::to_string(free_port()),
+                       "SPOOFEX_JOURNAL=" + journal},
+                      log(), (dir / ("ready-" + std::to_string(++starts))).string()));
+    port = process.port();
   }
 
-  void kill_9() {
-    if (pid <= 0) return;
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-
-  int stop() {
-    if (pid <= 0) return -1;
-    kill(pid, SIGTERM);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    pid = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
+  void kill_9() { process.kill_9(); }
+  int stop() { return process.stop(); }
 
   ~Serve() { kill_9(); }
 };
@@ -503,31 +433,6 @@ std::string pg_url() {
   return pg && *pg ? pg : "";
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("spoofex-outage-" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string tail_of(const std::string& path) {
-  std::ifstream in(path);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return all.size() > 3000 ? all.substr(all.size() - 3000) : all;
-}
-
 // --- Database outage in the middle of a burst (PostgreSQL) --------------------------------
 
 class OutageTest : public ::testing::TestWithParam<std::string> {};
@@ -535,7 +440,7 @@ class OutageTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(OutageTest, DatabaseOutageMidBurstLosesNoCall) {
   const auto url = parse_pg_url(pg_url());
   ASSERT_TRUE(url) << "cannot parse SPOOFEX_TEST_PG_URL";
-  TempDir dir;
+  TempDir dir("spoofex-outage-");
   Proxy proxy(url->host, url->port);
   proxy.up();
   Serve serve;
@@ -597,7 +502,7 @@ INSTANTIATE_TEST_SUITE_P(Backends, OutageTest, ::testing::ValuesIn(pg_only()),
 class KillTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KillTest, KillDashNineLosesNothingThatWasJournaled) {
-  TempDir dir;
+  TempDir dir("spoofex-outage-");
   const bool pg = GetParam() == "postgresql";
   std::optional<PgUrl> url;
   std::unique_ptr<Proxy> proxy;

@@ -2,10 +2,6 @@
 // loopback: the calls of issue 6's "must show", on SQLite and (when
 // SPOOFEX_TEST_PG_URL is set) on PostgreSQL. Audio is synthesised here (flite, sox).
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/connect.hpp>
@@ -23,6 +19,8 @@
 #include <random>
 #include <thread>
 
+#include "e2e/harness.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -32,6 +30,7 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using nlohmann::json;
+using namespace spoofex::e2e;
 
 constexpr const char* kToken = "e2e-test-token";
 constexpr const char* kEmergency = "+911123001101";
@@ -39,36 +38,13 @@ constexpr const char* kInquiry = "+911123001102";
 constexpr const char* kComplaint = "+911123001103";
 constexpr const char* kReview = "+911123001109";
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string run(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
-
-int free_port() {
-  asio::io_context ioc;
-  tcp::acceptor a(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
 // One server per database backend, shared by the tests of that backend.
 struct Server {
   fs::path dir;
   std::string db;
-  pid_t pid = -1;
   int port = 0;
   int api_port = 0;
+  ServeProcess process;
 
   std::string env() const {
     return "SPOOFEX_TWILIO_AUTH_TOKEN=" + std::string(kToken) +
@@ -79,42 +55,14 @@ struct Server {
 
   void start() {
     api_port = free_port();
-    const std::string ready = (dir / ("port-" + std::to_string(api_port))).string();
-    const std::string log = (dir / "serve.log").string();
-    std::vector<std::string> args = {SPOOFEX_BIN, "serve",    "--config",    config(),       "--db",
-                                     db,          "--listen", "127.0.0.1:0", "--ready-file", ready};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; ++e) envs.emplace_back(*e);
-    envs.push_back("SPOOFEX_TWILIO_AUTH_TOKEN=" + std::string(kToken));
-    envs.push_back("SPOOFEX_TWILIO_API_BASE=http://127.0.0.1:" + std::to_string(api_port));
-    std::vector<char*> envp;
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ASSERT_EQ(posix_spawn(&pid, SPOOFEX_BIN, &fa, nullptr, argv.data(), envp.data()), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    for (int i = 0; i < 600 && port == 0; ++i) {
-      std::ifstream in(ready);
-      if (!(in >> port)) port = 0;
-      if (port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_NE(port, 0) << "spoofex serve did not start; see " << log;
+    ASSERT_NO_FATAL_FAILURE(process.start(
+        {"--config", config(), "--db", db},
+        {"SPOOFEX_TWILIO_AUTH_TOKEN=" + std::string(kToken),
+         "SPOOFEX_TWILIO_API_BASE=http://127.0.0.1:" + std::to_string(api_port)},
+        (dir / "serve.log").string(), (dir / ("port-" + std::to_string(api_port))).string()));
+    port = process.port();
   }
-
-  ~Server() { stop(); }
-
-  void stop() {
-    if (pid <= 0) return;
-    kill(pid, SIGTERM);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    pid = -1;
-  }
+  void stop() { process.stop(); }
 };
 
 class ServeTest : public ::testing::TestWithParam<std::string> {
