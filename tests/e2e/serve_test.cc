@@ -200,14 +200,14 @@ TEST_P(ServeTest, SpamListedCallerIsRejectedBeforeAnswer) {
   EXPECT_EQ(r["simulation"]["outcome"], "rejected");
   EXPECT_EQ(r["simulation"]["gathers"], 0);
   EXPECT_EQ(r["status"], "rejected");
-  EXPECT_EQ(r["category"], "spam");
+  EXPECT_EQ(r["category"], "spam") << r.dump();
   EXPECT_TRUE(r["flags"]["spam_listed"].get<bool>());
   EXPECT_TRUE(has(codes(r), "spam_listed"));
 }
 
 TEST_P(ServeTest, BlankCallHearsTheSilentSolutionPromptBeforeHangUp) {
   const json r = simulate(unique_caller(), wav("silence"));
-  EXPECT_EQ(r["category"], "blank");
+  EXPECT_EQ(r["category"], "blank") << r.dump();
   EXPECT_EQ(r["department"], "callback_queue");
   EXPECT_EQ(r["simulation"]["outcome"], "hung_up");
   EXPECT_TRUE(r["silent_prompted"].get<bool>());
@@ -221,7 +221,7 @@ TEST_P(ServeTest, BlankCallHearsTheSilentSolutionPromptBeforeHangUp) {
 
 TEST_P(ServeTest, BlankCallerPressing55IsRoutedAsAnEmergency) {
   const json r = simulate(unique_caller(), wav("silence"), "--digit 55 --press-at 2");
-  EXPECT_EQ(r["category"], "emergency");
+  EXPECT_EQ(r["category"], "emergency") << r.dump();
   EXPECT_EQ(r["simulation"]["dialed"], kEmergency);
   EXPECT_EQ(r["simulation"]["gathers"], 2);
   EXPECT_TRUE(has(codes(r), "silent_solution"));
@@ -237,27 +237,27 @@ TEST_P(ServeTest, FaxToneCallIsFlaggedSystemGeneratedAndHungUp) {
 
 TEST_P(ServeTest, SpokenEmergencyGoesToTheControlRoom) {
   const json r = simulate(unique_caller(), wav("emergency"));
-  EXPECT_EQ(r["category"], "emergency");
+  EXPECT_EQ(r["category"], "emergency") << r.dump();
   EXPECT_EQ(r["simulation"]["dialed"], kEmergency);
   EXPECT_NE(r["transcript"], "");
 }
 
 TEST_P(ServeTest, SpokenInquiryGoesToTheHelpDesk) {
   const json r = simulate(unique_caller(), wav("inquiry"), "--digit 2");
-  EXPECT_EQ(r["category"], "inquiry");
+  EXPECT_EQ(r["category"], "inquiry") << r.dump();
   EXPECT_EQ(r["simulation"]["dialed"], kInquiry);
   EXPECT_EQ(r["digit"], "2");
 }
 
 TEST_P(ServeTest, SpokenComplaintGoesToTheComplaintsCell) {
   const json r = simulate(unique_caller(), wav("complaint"), "--digit 3");
-  EXPECT_EQ(r["category"], "complaint");
+  EXPECT_EQ(r["category"], "complaint") << r.dump();
   EXPECT_EQ(r["simulation"]["dialed"], kComplaint);
 }
 
 TEST_P(ServeTest, RecordedSalesPitchOverThePromptIsHungUpAsSpam) {
   const json r = simulate(unique_caller(), wav("spam"));
-  EXPECT_EQ(r["category"], "spam");
+  EXPECT_EQ(r["category"], "spam") << r.dump();
   EXPECT_EQ(r["department"], "spam_filter");
   EXPECT_EQ(r["simulation"]["outcome"], "hung_up");
   EXPECT_TRUE(has(codes(r), "talk_over_prompt"));
@@ -265,7 +265,7 @@ TEST_P(ServeTest, RecordedSalesPitchOverThePromptIsHungUpAsSpam) {
 
 TEST_P(ServeTest, KeyOneIsAnEmergencyWhateverWasSaid) {
   const json r = simulate(unique_caller(), wav("complaint"), "--digit 1");
-  EXPECT_EQ(r["category"], "emergency");
+  EXPECT_EQ(r["category"], "emergency") << r.dump();
   EXPECT_EQ(r["simulation"]["dialed"], kEmergency);
   // The stored record is what `spoofex export` reports.
   int status = 0;
