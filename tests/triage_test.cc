@@ -408,7 +408,16 @@ TEST(NaiveBayesTest, ParseRejectsDamagedModels) {
   const std::string good = valid_model_text();
   const std::vector<std::pair<std::string, std::string>> damaged = {
       {"empty", ""},
-      {"wrong magic", replace_line(good, "spoofex-triage-nb", "spoofex-triage-nb 2")},
+      {"wrong magic", replace_line(good, "spoofex-triage-nb", "spoofex-triage-nb 4")},
+      {"unknown model type", replace_line(good, "model", "model svm")},
+      {"blend weight above one", replace_line(good, "blend_weight", "blend_weight 2")},
+      {"negative l2", replace_line(good, "l2", "l2 -1")},
+      {"short logreg bias", replace_line(good, "logreg_bias", "logreg_bias 0 0 0")},
+      {"logreg weights missing", replace_line(good, "fire\t", "fire\t1\t0\t0\t0")},
+      {"non-finite logreg weight", replace_line(good, "fire\t", "fire\t1\t0\t0\t0\t1\tnan\t0\t0")},
+      {"negative emergency shift", replace_line(good, "emergency_shift", "emergency_shift -1")},
+      {"absurd emergency shift", replace_line(good, "emergency_shift", "emergency_shift 1e9")},
+      {"no emergency shift", replace_line(good, "emergency_shift", "docs 1 1 1 1")},
       {"other file", "label\ttext\nspam\tfree loan\n"},
       {"magic only", "spoofex-triage-nb 1\n"},
       {"no complement", "spoofex-triage-nb 1\nalpha 0.3\n"},
@@ -533,6 +542,7 @@ TEST(NaiveBayesTest, CalibrationMakesConfidenceLessOverconfident) {
   raw_opt.calibrate = false;
   TrainOptions cal_opt;
   cal_opt.calibrate = true;
+  cal_opt.emergency_cost = 0;  // only the temperature here; the shift has its own tests
   const auto raw = NaiveBayes::train(train, raw_opt);
   const auto cal = NaiveBayes::train(train, cal_opt);
   EXPECT_EQ(raw.temperature(), 1.0);
@@ -560,6 +570,229 @@ TEST(NaiveBayesTest, CalibrationNeedsFiftyExamples) {
   const auto nb = NaiveBayes::train(small_training_set());  // calibrate is on by default
   EXPECT_TRUE(nb.options().calibrate);
   EXPECT_EQ(nb.temperature(), 1.0);
+}
+
+// --- The emergency shift (cost-sensitive decision) and cross-validation ------------------
+
+TrainOptions with_cost(double cost) {
+  TrainOptions opt;
+  opt.emergency_cost = cost;
+  return opt;
+}
+
+TEST(EmergencyShiftTest, NoCostMeansNoShift) {
+  const auto nb = NaiveBayes::train(generated_set(50, 0.3, 21), with_cost(0));
+  EXPECT_EQ(nb.emergency_shift(), 0.0);
+}
+
+TEST(EmergencyShiftTest, NeedsCalibrationData) {
+  EXPECT_EQ(NaiveBayes::train(small_training_set(), with_cost(50)).emergency_shift(), 0.0);
+}
+
+TEST(EmergencyShiftTest, CostlyMissesShiftTowardsEmergency) {
+  // Noisy labels make emergencies hard to tell apart, so a costly miss must buy recall.
+  const auto data = generated_set(50, 0.3, 21);
+  const auto plain = NaiveBayes::train(data, with_cost(0));
+  const auto careful = NaiveBayes::train(data, with_cost(50));
+  EXPECT_GT(careful.emergency_shift(), 0.0);
+  EXPECT_GE(careful.emergency_shift(), NaiveBayes::train(data, with_cost(2)).emergency_shift());
+  EXPECT_EQ(careful.temperature(), plain.temperature());
+  // The shift multiplies the emergency odds by exp(shift) against every other class.
+  const std::size_t e = idx(C::emergency), q = idx(C::inquiry);
+  for (std::string_view t : {"my phone was stolen from the bus", "help fire", "what timings"}) {
+    const Prediction a = plain.predict(t), b = careful.predict(t);
+    EXPECT_TRUE(is_distribution(b)) << t;
+    EXPECT_GT(b.scores[e], a.scores[e]) << t;
+    const double odds_ratio = (b.scores[e] / b.scores[q]) / (a.scores[e] / a.scores[q]);
+    EXPECT_NEAR(std::log(odds_ratio), careful.emergency_shift(), 1e-6) << t;
+  }
+}
+
+TEST(EmergencyShiftTest, SurvivesSaveAndLoad) {
+  const auto nb = NaiveBayes::train(generated_set(50, 0.3, 21), with_cost(50));
+  auto back = NaiveBayes::parse(nb.serialize());
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_NEAR(back->emergency_shift(), nb.emergency_shift(), 1e-9);
+  expect_same_predictions(nb, *back);
+}
+
+// Model files as versions 1 and 2 wrote them (before the emergency shift, before logreg).
+constexpr std::string_view kVersionOneModel =
+    "spoofex-triage-nb 1\nalpha 0.3\ncomplement 0\ntemperature 2\ndocs 2 2 1 1\n"
+    "fire\t2\t0\t0\t0\nhelp\t1\t0\t0\t0\npassport\t0\t2\t0\t0\nstolen\t0\t0\t1\t0\n"
+    "prize\t0\t0\t0\t1\n";
+constexpr std::string_view kVersionTwoModel =
+    "spoofex-triage-nb 2\nalpha 0.3\ncomplement 0\ntemperature 2\nemergency_shift 0.5\n"
+    "docs 2 2 1 1\nfire\t2\t0\t0\t0\nhelp\t1\t0\t0\t0\npassport\t0\t2\t0\t0\n"
+    "stolen\t0\t0\t1\t0\nprize\t0\t0\t0\t1\n";
+
+TEST(EmergencyShiftTest, VersionOneModelsLoadWithoutAShift) {
+  auto nb = Classifier::parse(kVersionOneModel);
+  ASSERT_TRUE(nb.ok()) << nb.error();
+  EXPECT_EQ(nb->emergency_shift(), 0.0);
+  EXPECT_EQ(nb->model_type(), ModelType::naive_bayes);
+  EXPECT_TRUE(is_distribution(nb->predict("help there is a fire")));
+  EXPECT_EQ(nb->predict("help there is a fire").category, C::emergency);
+}
+
+TEST(ModelFileTest, VersionTwoModelsLoadAsNaiveBayes) {
+  auto nb = Classifier::parse(kVersionTwoModel);
+  ASSERT_TRUE(nb.ok()) << nb.error();
+  EXPECT_EQ(nb->model_type(), ModelType::naive_bayes);
+  EXPECT_NEAR(nb->emergency_shift(), 0.5, 1e-12);
+  EXPECT_EQ(nb->vocabulary_size(), 5u);
+  EXPECT_EQ(nb->predict("passport").category, C::inquiry);
+  EXPECT_EQ(nb->predict("you won a prize").category, C::spam);
+  // Loaded as version 2, saved as version 3, loaded again: the same model.
+  auto again = Classifier::parse(nb->serialize());
+  ASSERT_TRUE(again.ok()) << again.error();
+  expect_same_predictions(*nb, *again);
+}
+
+TEST(CrossValidateTest, EveryExampleIsHeldOutOnce) {
+  const auto data = generated_set(25, 0.0, 5);
+  const Metrics m = cross_validate(data, TrainOptions{}, 5);
+  EXPECT_EQ(m.n, data.size());
+  int total = 0;
+  for (const auto& row : m.confusion) total += std::accumulate(row.begin(), row.end(), 0);
+  EXPECT_EQ(total, static_cast<int>(data.size()));
+  EXPECT_GT(m.accuracy, 0.9) << "templates this clean should be learned from four fifths";
+}
+
+TEST(CrossValidateTest, GroupsStayInOneFold) {
+  // Each group is one sentence repeated with one label; held out as a whole, no
+  // member of a group can be learnt from its siblings, so grouped CV must score 0.
+  std::vector<Example> data;
+  std::vector<std::string> groups;
+  const std::array<std::string, 8> words = {"alpha", "bravo",   "charlie", "delta",
+                                            "echo",  "foxtrot", "golf",    "hotel"};
+  for (std::size_t g = 0; g < words.size(); ++g) {
+    for (int copy = 0; copy < 5; ++copy) {
+      data.push_back({static_cast<Category>(g % kCategories), words[g] + " zulu"});
+      groups.push_back(words[g]);
+    }
+  }
+  TrainOptions opt;
+  opt.model = ModelType::naive_bayes;
+  opt.calibrate = false;
+  EXPECT_GT(cross_validate(data, opt, 4).accuracy, 0.9) << "ungrouped folds leak copies";
+  const Metrics grouped = cross_validate(data, opt, 4, 12345, groups);
+  EXPECT_EQ(grouped.n, data.size());
+  EXPECT_LT(grouped.accuracy, 0.5) << "a group was split across folds";
+}
+
+TEST(CrossValidateTest, MoreFoldsThanExamplesIsSafe) {
+  const std::vector<Example> three = {
+      {C::emergency, "help fire"}, {C::inquiry, "what timings"}, {C::spam, "you won a prize"}};
+  EXPECT_EQ(cross_validate(three, TrainOptions{}, 10).n, 3u);
+  EXPECT_EQ(cross_validate({}, TrainOptions{}, 5).n, 0u);
+}
+
+// --- Softmax regression and the blend --------------------------------------------------
+
+TEST(ModelTypeTest, NamesRoundTrip) {
+  for (ModelType m : {ModelType::naive_bayes, ModelType::logreg, ModelType::blend}) {
+    EXPECT_EQ(model_type_from(to_string(m)), m);
+  }
+  EXPECT_EQ(model_type_from("svm"), std::nullopt);
+  EXPECT_EQ(to_string(ModelType::naive_bayes), "nb");
+}
+
+// Linearly separable ("k" means emergency) but the many words the emergency shares
+// with the inquiries outvote "k" under naive Bayes's independence assumption.
+std::vector<Example> redundant_words_set() {
+  std::vector<Example> d;
+  const std::string shared = "d0 d1 d2 d3 d4";
+  for (int i = 0; i < 8; ++i) d.push_back({C::emergency, "k"});
+  d.push_back({C::emergency, "k " + shared});
+  for (int i = 0; i < 10; ++i) d.push_back({C::inquiry, shared});
+  return d;
+}
+
+TrainOptions uncalibrated(ModelType m) {
+  TrainOptions opt;
+  opt.model = m;
+  opt.calibrate = false;
+  return opt;
+}
+
+TEST(LogRegTest, SeparatesWhatNaiveBayesGetsWrong) {
+  const auto data = redundant_words_set();
+  const auto nb = Classifier::train(data, uncalibrated(ModelType::naive_bayes));
+  const auto lr = Classifier::train(data, uncalibrated(ModelType::logreg));
+  const std::string hard = "k d0 d1 d2 d3 d4";
+  EXPECT_NE(nb.predict(hard).category, C::emergency) << "the toy set no longer fools naive Bayes";
+  EXPECT_EQ(lr.predict(hard).category, C::emergency);
+  for (const auto& ex : data) EXPECT_EQ(lr.predict(ex.text).category, ex.label) << ex.text;
+  EXPECT_EQ(Classifier::train(data, uncalibrated(ModelType::blend)).predict(hard).category,
+            C::emergency);
+}
+
+TEST(LogRegTest, TrainingIsDeterministic) {
+  const auto data = generated_set(20, 0.2, 3);
+  const auto a = Classifier::train(data, uncalibrated(ModelType::logreg));
+  const auto b = Classifier::train(data, uncalibrated(ModelType::logreg));
+  EXPECT_EQ(a.serialize(), b.serialize());
+}
+
+TEST(LogRegTest, StrongerL2GivesLessConfidentPredictions) {
+  const auto data = generated_set(20, 0.0, 3);
+  auto weak = uncalibrated(ModelType::logreg), strong = weak;
+  weak.l2 = 1e-5;
+  strong.l2 = 1e-1;
+  const auto a = Classifier::train(data, weak), b = Classifier::train(data, strong);
+  const Prediction pa = a.predict(data[0].text), pb = b.predict(data[0].text);
+  EXPECT_TRUE(is_distribution(pb));
+  EXPECT_GT(pa.confidence, pb.confidence);
+}
+
+TEST(LogRegTest, BlendWeightOneIsNaiveBayesAndZeroIsLogReg) {
+  const auto data = generated_set(20, 0.2, 4);
+  auto blend = uncalibrated(ModelType::blend);
+  blend.blend_weight = 1.0;
+  const auto all_nb = Classifier::train(data, blend);
+  blend.blend_weight = 0.0;
+  const auto all_lr = Classifier::train(data, blend);
+  const auto nb = Classifier::train(data, uncalibrated(ModelType::naive_bayes));
+  const auto lr = Classifier::train(data, uncalibrated(ModelType::logreg));
+  for (std::string_view t : {"help fire", "my phone was stolen", "you won a prize", "xyzzy"}) {
+    for (std::size_t c = 0; c < kCategories; ++c) {
+      EXPECT_NEAR(all_nb.predict(t).scores[c], nb.predict(t).scores[c], 1e-6) << t;
+      EXPECT_NEAR(all_lr.predict(t).scores[c], lr.predict(t).scores[c], 1e-6) << t;
+    }
+  }
+}
+
+TEST(LogRegTest, CalibratedProbabilitiesAreDistributions) {
+  const auto data = generated_set(50, 0.2, 5);
+  for (ModelType m : {ModelType::logreg, ModelType::blend}) {
+    TrainOptions opt;
+    opt.model = m;
+    const auto model = Classifier::train(data, opt);
+    EXPECT_NE(model.temperature(), 1.0) << to_string(m);
+    for (const auto& ex : generated_set(5, 0.0, 6))
+      EXPECT_TRUE(is_distribution(model.predict(ex.text))) << to_string(m) << ": " << ex.text;
+  }
+}
+
+TEST(LogRegTest, SaveThenLoadKeepsTheModelTypeAndPredictions) {
+  const auto data = generated_set(50, 0.1, 7);
+  for (ModelType m : {ModelType::logreg, ModelType::blend}) {
+    TrainOptions opt;
+    opt.model = m;
+    opt.l2 = 2e-4;
+    opt.blend_weight = 0.3;
+    const auto model = Classifier::train(data, opt);
+    const std::string text = model.serialize();
+    EXPECT_TRUE(text.starts_with("spoofex-triage-nb 3\n")) << text.substr(0, 40);
+    auto back = Classifier::parse(text);
+    ASSERT_TRUE(back.ok()) << back.error();
+    EXPECT_EQ(back->model_type(), m);
+    EXPECT_NEAR(back->options().l2, 2e-4, 1e-12);
+    EXPECT_NEAR(back->options().blend_weight, 0.3, 1e-12);
+    EXPECT_NEAR(back->emergency_shift(), model.emergency_shift(), 1e-9);
+    expect_same_predictions(model, *back);
+  }
 }
 
 // --- UrgencyScorer ----------------------------------------------------------------------

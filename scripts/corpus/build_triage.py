@@ -3,6 +3,10 @@
 
 Each file mixes three kinds of line:
   hand    utterances written for spoofex, data/triage/handwritten/{train,test}/<label>.txt
+  round 2 hand-written training utterances added later, data/triage/handwritten/train2/<label>.txt,
+          appended after train's other lines (so train.tsv's first lines, the test file and the
+          recogniser readings of train.tsv keep their places); none may be a near duplicate of a
+          test line
   frame   slot-filled frames (frames.py), a minority; train and test have separate frames and slot values
   public  rows from the public datasets in --shared (public_data.py), lightly cleaned
 
@@ -66,7 +70,7 @@ INTENT_QUOTAS = {  # (source, intent, label): (train, test)
 MAX_CROSS_OVERLAP = 0.7  # the acceptance check
 
 
-def read_handwritten(split):
+def read_handwritten(split, source="hand-written"):
     rows = []
     folder = REPO / "data" / "triage" / "handwritten" / split
     for label in LABELS:
@@ -77,7 +81,7 @@ def read_handwritten(split):
                 continue
             if "\t" in text:
                 raise SystemExit(f"{path}:{n}: tab inside an utterance")
-            rows.append({"label": label, "text": text, "source": "hand-written",
+            rows.append({"label": label, "text": text, "source": source,
                          "key": f"handwritten/{split}/{label}.txt#line={n}"})
     return rows
 
@@ -161,9 +165,10 @@ def dedupe(rows):
     return out
 
 
-def write(rows, out_dir, name, rng):
-    rows = sorted(rows, key=lambda r: (r["label"], r["text"]))
-    rng.shuffle(rows)
+def write(rows, out_dir, name, rng, shuffle=True):
+    if shuffle:
+        rows = sorted(rows, key=lambda r: (r["label"], r["text"]))
+        rng.shuffle(rows)
     with open(out_dir / f"{name}.tsv", "w", encoding="utf-8", newline="\n") as f:
         for r in rows:
             f.write(f"{r['label']}\t{r['text']}\n")
@@ -190,9 +195,28 @@ def report(name, rows):
         print(f"| {s} | " + " | ".join(str(c[l]) for l in LABELS) + f" | {sum(c.values())} |")
     print("| **total** | " + " | ".join(f"{by_label[l]} ({100 * by_label[l] / total:.1f}%)" for l in LABELS)
           + f" | {total} |")
-    public = sum(1 for r in rows if r["source"] not in ("hand-written", "slot-filled frame"))
+    public = sum(1 for r in rows if r["source"] not in ("hand-written", "hand-written, round 2",
+                                                        "slot-filled frame"))
     framed = sum(1 for r in rows if r["source"] == "slot-filled frame")
     print(f"public share {100 * public / total:.1f}%  slot-filled share {100 * framed / total:.1f}%")
+
+
+def round_two(train, test):
+    """Round-2 training lines, shuffled by their own generator so that adding some changes neither
+    the order of the earlier train lines nor anything in test. A near duplicate of a test line
+    stops the build: rewrite the line rather than let it leak."""
+    known = {asr_style(r["text"]) for r in train}
+    rows = [r for r in dedupe(read_handwritten("train2", "hand-written, round 2"))
+            if asr_style(r["text"]) not in known]
+    test_index = NearestIndex(r["text"] for r in test)
+    leaks = [r for r in rows if test_index.has_near_duplicate(r["text"])]
+    for r in leaks:
+        print(f"FAIL: {r['key']} is a near duplicate of a test line: {r['text']}", file=sys.stderr)
+    if leaks:
+        raise SystemExit(1)
+    rows.sort(key=lambda r: (r["label"], r["text"]))
+    random.Random(SEED + 2).shuffle(rows)
+    return rows
 
 
 def main():
@@ -216,6 +240,8 @@ def main():
 
     train = write(train, out_dir, "train", rng)
     test = write(test, out_dir, "test", rng)
+    train = train + round_two(train, test)
+    write(train, out_dir, "train", random.Random(0), shuffle=False)
     write_provenance([("train", train), ("test", test)], out_dir)
     report("train", train)
     report("test", test)

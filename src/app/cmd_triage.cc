@@ -1,6 +1,10 @@
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
 
 #include "app/commands.h"
 
@@ -14,12 +18,31 @@ struct TriageOptions {
   std::string data;
   std::string out;
   std::string model;
-  std::string train;
-  double alpha = 0.3;
+  std::vector<std::string> train;
+  std::string model_type = std::string(to_string(triage::TrainOptions{}.model));
+  double alpha = triage::TrainOptions{}.alpha;
   bool complement = false;
+  double l2 = triage::TrainOptions{}.l2;
+  int epochs = triage::TrainOptions{}.epochs;
+  double blend_weight = triage::TrainOptions{}.blend_weight;
+  double emergency_cost = triage::TrainOptions{}.emergency_cost;
+  std::size_t cv_folds = 0;
+  std::string groups;
   bool no_feedback = false;
   bool json = false;
 };
+
+triage::TrainOptions train_options(const TriageOptions& opt) {
+  triage::TrainOptions t;
+  t.model = triage::model_type_from(opt.model_type).value_or(t.model);
+  t.alpha = opt.alpha;
+  t.complement = opt.complement;
+  t.l2 = opt.l2;
+  t.epochs = opt.epochs;
+  t.blend_weight = opt.blend_weight;
+  t.emergency_cost = opt.emergency_cost;
+  return t;
+}
 
 nlohmann::json scores_json(const triage::Prediction& p) {
   nlohmann::json j;
@@ -73,15 +96,17 @@ int run_train(const Context& ctx, const TriageOptions& opt) {
   }
   if (examples->empty()) return fail("train: no examples in '" + opt.data + "'");
   const auto t0 = std::chrono::steady_clock::now();
-  const auto model = triage::NaiveBayes::train(*examples, {opt.alpha, opt.complement, true});
+  const auto model = triage::NaiveBayes::train(*examples, train_options(opt));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (auto st = model.save(opt.out); !st) return fail(st.error(), kExitFailure);
   print_json({{"out", opt.out},
               {"examples", examples->size()},
               {"feedback", feedback},
+              {"model", to_string(model.model_type())},
               {"vocabulary", model.vocabulary_size()},
               {"temperature", model.temperature()},
+              {"emergency_shift", model.emergency_shift()},
               {"train_seconds", seconds}});
   return kExitOk;
 }
@@ -129,21 +154,109 @@ void print_table(const std::vector<std::pair<std::string, triage::Metrics>>& row
   }
 }
 
+// The examples of every --train file, in order; data/triage/train.tsv without one.
+Result<std::vector<triage::Example>> load_training(const std::vector<std::string>& paths) {
+  if (paths.empty()) return triage::load_examples(data_dir() + "/triage/train.tsv");
+  std::vector<triage::Example> all;
+  for (const auto& path : paths) {
+    auto part = triage::load_examples(path);
+    if (!part) return Error{part.error()};
+    all.insert(all.end(), part->begin(), part->end());
+  }
+  return all;
+}
+
+// The group of each line of the data file that provenance.tsv describes (data/triage/
+// README.md): a hand-written line's section (its file's last '#' note above it), a
+// slot-filled line's frame, a public row alone. Lines without provenance are alone.
+Result<std::vector<std::string>> provenance_groups(const std::string& provenance,
+                                                   const std::string& data, std::size_t n) {
+  std::ifstream in(provenance);
+  if (!in) return Error{"cannot open '" + provenance + "'"};
+  const std::string file = std::filesystem::path(data).filename().string();
+  const auto dir = std::filesystem::path(provenance).parent_path();
+  std::map<std::string, std::vector<int>> sections;  // hand-written file -> section of each line
+  auto section_of = [&](const std::string& path, int line) {
+    auto [it, fresh] = sections.try_emplace(path);
+    if (fresh) {
+      std::ifstream f(dir / path);
+      std::string l;
+      int section = 0;
+      while (std::getline(f, l)) it->second.push_back(l.starts_with('#') ? ++section : section);
+    }
+    return line >= 1 && line <= static_cast<int>(it->second.size()) ? it->second[line - 1] : -line;
+  };
+  std::vector<std::string> groups(n);
+  for (std::size_t i = 0; i < n; ++i) groups[i] = "line " + std::to_string(i + 1);
+  std::string row;
+  while (std::getline(in, row)) {
+    std::istringstream ls(row);
+    std::string f, line, label, source, origin;
+    if (!std::getline(ls, f, '\t') || !std::getline(ls, line, '\t') ||
+        !std::getline(ls, label, '\t') || !std::getline(ls, source, '\t') ||
+        !std::getline(ls, origin) || f != file) {
+      continue;
+    }
+    const std::size_t k = std::strtoul(line.c_str(), nullptr, 10);
+    if (k < 1 || k > n) continue;
+    const auto hash = origin.find("#line=");
+    if (source.starts_with("hand-written") && hash != std::string::npos) {
+      const std::string path = origin.substr(0, hash);
+      groups[k - 1] = path + " section " +
+                      std::to_string(section_of(path, std::atoi(origin.c_str() + hash + 6)));
+    } else {
+      groups[k - 1] = origin;
+    }
+  }
+  return groups;
+}
+
+// k-fold cross-validation on --data alone: how options are chosen without a test file.
+int run_cross_validation(const std::vector<triage::Example>& data, const TriageOptions& opt) {
+  std::vector<std::string> groups;
+  if (!opt.groups.empty()) {
+    auto g = provenance_groups(opt.groups, opt.data, data.size());
+    if (!g) return fail("eval: " + g.error());
+    groups = std::move(*g);
+  }
+  const triage::Metrics cv =
+      triage::cross_validate(data, train_options(opt), opt.cv_folds, 12345, groups);
+  const Category majority = triage::majority_class(data);
+  const std::string name = opt.model_type + " (" + std::to_string(opt.cv_folds) + "-fold " +
+                           (groups.empty() ? "" : "grouped ") + "CV)";
+  std::vector<std::pair<std::string, triage::Metrics>> rows = {
+      {name, cv},
+      {"majority-class", triage::evaluate(data, [&](std::string_view) { return majority; })},
+      {"keyword-rules", triage::evaluate(data, triage::keyword_rule)}};
+  if (opt.json) {
+    nlohmann::json j = metrics_json(cv);
+    j["data"] = opt.data;
+    j["folds"] = opt.cv_folds;
+    j["grouped"] = !groups.empty();
+    j["model"] = opt.model_type;
+    print_json(j);
+  } else {
+    print_table(rows);
+  }
+  return kExitOk;
+}
+
 int run_eval(const Context& ctx, const TriageOptions& opt) {
   auto cfg = ctx.config();
   if (!cfg) return fail(cfg.error());
   auto data = triage::load_examples(opt.data);
   if (!data) return fail("eval: " + data.error());
   if (data->empty()) return fail("eval: no examples in '" + opt.data + "'");
-  const std::string train_path = opt.train.empty() ? data_dir() + "/triage/train.tsv" : opt.train;
-  auto train = triage::load_examples(train_path);
+  auto train = load_training(opt.train);
   if (!train) return fail("eval: " + train.error());
+  if (opt.cv_folds > 0) return run_cross_validation(*data, opt);
   // --model, else a model trained on --train, else the one classify uses (the corpus
   // plus its recognised readings).
   Result<triage::NaiveBayes> model =
-      !opt.model.empty()   ? triage::NaiveBayes::load(opt.model)
-      : !opt.train.empty() ? Result<triage::NaiveBayes>(triage::NaiveBayes::train(*train))
-                           : Context::classifier(*cfg);
+      !opt.model.empty() ? triage::NaiveBayes::load(opt.model)
+      : !opt.train.empty()
+          ? Result<triage::NaiveBayes>(triage::NaiveBayes::train(*train, train_options(opt)))
+          : Context::classifier(*cfg);
   if (!model) return fail(model.error(), kExitFailure);
   const auto& nb = *model;
   auto urgency = Context::urgency(*cfg);
@@ -160,14 +273,15 @@ int run_eval(const Context& ctx, const TriageOptions& opt) {
     return triage::category_from(d.category).value_or(p.category);
   };
   std::vector<std::pair<std::string, triage::Metrics>> rows = {
-      {opt.model.empty() ? "naive-bayes" : "naive-bayes (" + opt.model + ")",
+      {std::string(to_string(nb.model_type())) + (opt.model.empty() ? "" : " (" + opt.model + ")"),
        triage::evaluate(*data, [&](std::string_view t) { return nb.predict(t).category; })},
-      {"naive-bayes+urgency", triage::evaluate(*data, fused)},
+      {std::string(to_string(nb.model_type())) + "+urgency", triage::evaluate(*data, fused)},
       {"majority-class", triage::evaluate(*data, [&](std::string_view) { return majority; })},
       {"keyword-rules", triage::evaluate(*data, triage::keyword_rule)}};
   if (opt.json) {
     nlohmann::json j = metrics_json(rows[0].second);
     j["data"] = opt.data;
+    j["model"] = to_string(nb.model_type());
     j["with_urgency_rules"] = metrics_json(rows[1].second);
     j["baselines"] = {{"majority_class", metrics_json(rows[2].second)},
                       {"keyword_rules", metrics_json(rows[3].second)}};
@@ -176,6 +290,20 @@ int run_eval(const Context& ctx, const TriageOptions& opt) {
     print_table(rows);
   }
   return kExitOk;
+}
+
+// How the model is trained (train; eval with --train or --cv).
+void add_model_options(CLI::App& cmd, TriageOptions& opt) {
+  cmd.add_option("--model-type", opt.model_type,
+                 "nb (naive Bayes), logreg (softmax regression) or blend (of the two)")
+      ->check(CLI::IsMember({"nb", "logreg", "blend"}));
+  cmd.add_option("--alpha", opt.alpha, "naive Bayes additive smoothing")
+      ->check(CLI::Range(1e-6, 10.0));
+  cmd.add_flag("--complement", opt.complement, "Complement Naive Bayes");
+  cmd.add_option("--l2", opt.l2, "logreg L2 penalty")->check(CLI::Range(0.0, 10.0));
+  cmd.add_option("--epochs", opt.epochs, "logreg training steps")->check(CLI::Range(1, 100000));
+  cmd.add_option("--blend-weight", opt.blend_weight, "blend: the weight of naive Bayes")
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 }  // namespace
@@ -190,8 +318,11 @@ void add_triage_commands(CLI::App& app, const Context& ctx, int& exit_code) {
   train->add_option("--data", opt->data, "labelled utterances: label<TAB>text per line")
       ->required();
   train->add_option("--out", opt->out, "where to write the model")->required();
-  train->add_option("--alpha", opt->alpha, "additive smoothing")->check(CLI::Range(1e-6, 10.0));
-  train->add_flag("--complement", opt->complement, "Complement Naive Bayes");
+  add_model_options(*train, *opt);
+  train
+      ->add_option("--emergency-cost", opt->emergency_cost,
+                   "a missed emergency costs this many false alarms (0: no emergency shift)")
+      ->check(CLI::Range(0.0, 1000.0));
   train->add_flag("--no-feedback", opt->no_feedback,
                   "leave out operator corrections from the database");
   train->callback([&ctx, &exit_code, opt] { exit_code = run_train(ctx, *opt); });
@@ -199,7 +330,18 @@ void add_triage_commands(CLI::App& app, const Context& ctx, int& exit_code) {
   auto* eval = app.add_subcommand("eval", "evaluate on labelled data against two baselines");
   eval->add_option("--data", opt->data, "labelled utterances: label<TAB>text per line")->required();
   eval->add_option("--model", opt->model, "a trained model (default: train on --train)");
-  eval->add_option("--train", opt->train, "training data for the model and the majority baseline");
+  eval->add_option("--train", opt->train,
+                   "training data for the model and the majority baseline (may be repeated)");
+  add_model_options(*eval, *opt);
+  eval->add_option(
+      "--groups", opt->groups,
+      "with --cv: provenance.tsv, to keep each template, frame or section in one fold");
+  eval->add_option("--emergency-cost", opt->emergency_cost,
+                   "a missed emergency costs this many false alarms, with --train or --cv")
+      ->check(CLI::Range(0.0, 1000.0));
+  eval->add_option("--cv", opt->cv_folds,
+                   "k-fold cross-validation on --data instead of a held-out evaluation")
+      ->check(CLI::Range(2, 50));
   eval->add_flag("--json", opt->json, "one JSON object instead of a table");
   eval->callback([&ctx, &exit_code, opt] { exit_code = run_eval(ctx, *opt); });
 }

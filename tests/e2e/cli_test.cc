@@ -422,6 +422,36 @@ TEST_F(CliTest, TrainIncludesNothingItCannotReadAndEvalPrintsATable) {
   EXPECT_TRUE(j["baselines"].contains("majority_class"));
 }
 
+TEST_F(CliTest, TrainSaysWhichModelAndShiftItChoseAndEvalCrossValidates) {
+  const fs::path data =
+      write("cv.tsv",
+            "emergency\thelp there is a fire\nemergency\tsomeone is beating my mother\n"
+            "emergency\taccident on the highway send ambulance\n"
+            "inquiry\thow do i get verification\ninquiry\twhat is the status of my fir\n"
+            "inquiry\twhere is the police station\n"
+            "complaint\tmy phone was stolen last week\n"
+            "complaint\tneighbours play loud music every night\ncomplaint\tsomeone cheated me\n"
+            "spam\tyou won a lottery press one\nspam\tyour kyc will expire press one\n"
+            "spam\tcheap home loans call now\n");
+  const CommandRun t =
+      spoofex("train --model-type nb --data " + data.string() + " --out " + (dir_ / "nb").string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const json tj = t.only();
+  EXPECT_EQ(tj["model"], "nb");
+  EXPECT_TRUE(tj.contains("emergency_shift"));
+  EXPECT_EQ(spoofex("train --model-type forest --data " + data.string() + " --out " +
+                    (dir_ / "x").string())
+                .exit_code,
+            2);
+  const CommandRun cv = spoofex("eval --cv 3 --json --data " + data.string());
+  ASSERT_EQ(cv.exit_code, 0) << cv.err;
+  const json cj = cv.only();
+  EXPECT_EQ(cj["folds"], 3);
+  EXPECT_EQ(cj["n"], 12);
+  EXPECT_GE(cj["macro_f1"].get<double>(), 0.0);
+  EXPECT_LE(cj["macro_f1"].get<double>(), 1.0);
+}
+
 TEST_F(CliTest, ExportCsvOfAnEmptyDatabaseIsJustTheHeader) {
   const CommandRun r = spoofex("export --format csv");
   ASSERT_EQ(r.exit_code, 0) << r.err;
