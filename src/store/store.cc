@@ -379,11 +379,7 @@ class SociStore final : public Store {
     return run("storing calls", [&]() -> Status {
       const auto newest = newest_per_call(calls);
       soci::transaction tx(*sql_);
-      for (std::size_t begin = 0; begin < newest.size(); begin += kRowsPerStatement) {
-        const std::size_t end = std::min(newest.size(), begin + kRowsPerStatement);
-        upsert_calls({newest.begin() + static_cast<std::ptrdiff_t>(begin),
-                      newest.begin() + static_cast<std::ptrdiff_t>(end)});
-      }
+      upsert_calls(newest);
       tx.commit();
       return Ok{};
     });
@@ -486,18 +482,7 @@ class SociStore final : public Store {
     return run("storing call events", [&]() -> Status {
       const std::string now = utc_now_iso8601();
       soci::transaction tx(*sql_);
-      for (std::size_t begin = 0; begin < events.size(); begin += kRowsPerStatement) {
-        const std::size_t n = std::min(events.size() - begin, kRowsPerStatement);
-        Prepared p = (sql_->prepare << kInsertEvent << values_placeholders(n, kInsertEventColumns)
-                                    << " ON CONFLICT DO NOTHING");
-        for (std::size_t i = begin; i < begin + n; ++i) {
-          const CallEvent& e = events[i];
-          p, soci::use(e.call_sid), soci::use(e.seq), soci::use(e.at.empty() ? now : e.at),
-              soci::use(e.kind), soci::use(e.detail_json);
-        }
-        soci::statement st(p);
-        st.execute(true);
-      }
+      insert_events(events, now);
       tx.commit();
       return Ok{};
     });
@@ -738,24 +723,99 @@ class SociStore final : public Store {
     return out;
   }
 
-  // Caller holds mu_ and an open transaction. Writes `calls` (distinct call_sids) in one
-  // statement and returns how many were written (the rest were not newer).
+  // Caller holds mu_ and an open transaction. As upsert_calls: multi-row statements on
+  // PostgreSQL, one reused single-row statement on SQLite. Existing (call_sid, seq) pairs
+  // are skipped; an empty time becomes `now`.
+  void insert_events(const std::vector<CallEvent>& events, const std::string& now) {
+    if (dialect_ == Dialect::sqlite) {
+      CallEvent e;  // bound by address: refilled for each event
+      soci::statement st =
+          (sql_->prepare << kInsertEvent << values_placeholders(1, kInsertEventColumns)
+                         << " ON CONFLICT DO NOTHING",
+           soci::use(e.call_sid), soci::use(e.seq), soci::use(e.at), soci::use(e.kind),
+           soci::use(e.detail_json));
+      for (const auto& event : events) {
+        e = event;
+        if (e.at.empty()) e.at = now;
+        st.execute(true);
+      }
+      return;
+    }
+    for (std::size_t begin = 0; begin < events.size(); begin += kRowsPerStatement) {
+      const std::size_t n = std::min(events.size() - begin, kRowsPerStatement);
+      Prepared p = (sql_->prepare << kInsertEvent << values_placeholders(n, kInsertEventColumns)
+                                  << " ON CONFLICT DO NOTHING");
+      for (std::size_t i = begin; i < begin + n; ++i) {
+        const CallEvent& e = events[i];
+        p, soci::use(e.call_sid), soci::use(e.seq), soci::use(e.at.empty() ? now : e.at),
+            soci::use(e.kind), soci::use(e.detail_json);
+      }
+      soci::statement st(p);
+      st.execute(true);
+    }
+  }
+
+  // Caller holds mu_ and an open transaction. Writes `calls` (distinct call_sids) and
+  // returns how many were written (the rest were not newer). PostgreSQL gets multi-row
+  // statements: each statement is a network round trip. SQLite has no network to save,
+  // and a statement of hundreds of named parameters costs more to prepare than it saves,
+  // so it gets one single-row statement, prepared once and run for each record.
   std::size_t upsert_calls(const std::vector<const CallRecord*>& calls) {
+    if (dialect_ == Dialect::sqlite) return upsert_each(calls);
+    std::size_t written = 0;
+    for (std::size_t begin = 0; begin < calls.size(); begin += kRowsPerStatement) {
+      const std::size_t end = std::min(calls.size(), begin + kRowsPerStatement);
+      written += upsert_rows({calls.begin() + static_cast<std::ptrdiff_t>(begin),
+                              calls.begin() + static_cast<std::ptrdiff_t>(end)});
+    }
+    return written;
+  }
+
+  static void bind_call(Prepared& p, const CallRow& row) {
+    const CallRecord& c = row.r;
+    const auto& f = row.flags;
+    p, soci::use(c.call_sid), soci::use(row.revision), soci::use(row.revision), soci::use(c.node),
+        soci::use(c.from_raw), soci::use(c.from_e164), soci::use(c.status), soci::use(c.category),
+        soci::use(c.department), soci::use(f[0]), soci::use(f[1]), soci::use(f[2]), soci::use(f[3]),
+        soci::use(f[4]), soci::use(c.started_at), soci::use(row.started_key),
+        soci::use(c.updated_at), soci::use(c.record_json);
+  }
+
+  // After a write: puts what operators did to the call back into its new record_json.
+  void keep_operator_state(const CallRow& row, OperatorState op) {
+    if (row.r.handled) op.handled = 0;  // the writer's own flag: its JSON says what it means
+    if (op.any()) update_record_json(row.r.call_sid, row.r.record_json, op);
+  }
+
+  std::size_t upsert_each(const std::vector<const CallRecord*>& calls) {
+    CallRow row;  // bound by address: refilled for each record
+    std::string sid;
+    OperatorState op;
+    Prepared p = (sql_->prepare << kInsertCall << values_placeholders(1, kInsertCallColumns)
+                                << kOnCallConflict);
+    bind_call(p, row);
+    p, soci::into(sid), soci::into(op.handled), soci::into(op.corrected_category),
+        soci::into(op.purged);
+    soci::statement st(p);
+    std::size_t written = 0;
+    for (const CallRecord* c : calls) {
+      row = CallRow::of(*c);
+      // RETURNING yields a row only when the record was inserted or updated.
+      if (!st.execute(true)) continue;
+      ++written;
+      keep_operator_state(row, op);
+    }
+    return written;
+  }
+
+  std::size_t upsert_rows(const std::vector<const CallRecord*>& calls) {
     std::vector<CallRow> rows;
     rows.reserve(calls.size());  // bound by address below: no reallocation after this
     for (const CallRecord* c : calls) rows.push_back(CallRow::of(*c));
     Prepared p =
         (sql_->prepare << kInsertCall << values_placeholders(rows.size(), kInsertCallColumns)
                        << kOnCallConflict);
-    for (const CallRow& row : rows) {
-      const CallRecord& c = row.r;
-      const auto& f = row.flags;
-      p, soci::use(c.call_sid), soci::use(row.revision), soci::use(row.revision), soci::use(c.node),
-          soci::use(c.from_raw), soci::use(c.from_e164), soci::use(c.status), soci::use(c.category),
-          soci::use(c.department), soci::use(f[0]), soci::use(f[1]), soci::use(f[2]),
-          soci::use(f[3]), soci::use(f[4]), soci::use(c.started_at), soci::use(row.started_key),
-          soci::use(c.updated_at), soci::use(c.record_json);
-    }
+    for (const CallRow& row : rows) bind_call(p, row);
     std::string sid;
     OperatorState op;
     p, soci::into(sid), soci::into(op.handled), soci::into(op.corrected_category),
@@ -770,11 +830,10 @@ class SociStore final : public Store {
         if (op.any()) kept.emplace_back(sid, op);
       } while (st.fetch());
     }
-    for (auto& [kept_sid, state] : kept) {
-      const CallRow& row = *std::find_if(
-          rows.begin(), rows.end(), [&](const CallRow& r) { return r.r.call_sid == kept_sid; });
-      if (row.r.handled) state.handled = 0;  // the writer's own flag: its JSON says what it means
-      if (state.any()) update_record_json(kept_sid, row.r.record_json, state);
+    for (const auto& [kept_sid, state] : kept) {
+      keep_operator_state(*std::find_if(rows.begin(), rows.end(),
+                                        [&](const CallRow& r) { return r.r.call_sid == kept_sid; }),
+                          state);
     }
     return written;
   }
