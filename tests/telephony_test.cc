@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "audio/audio.h"
+#include "telephony/json_text.h"
 
 namespace spoofex::telephony {
 namespace {
@@ -286,6 +287,26 @@ TEST(SignatureTest, RepeatedNamesSignInValueOrder) {
   const Params p = {{"b", "2"}, {"a", "9"}, {"a", "1"}};
   EXPECT_EQ(twilio_signature("https://x/twilio/voice", p, "secret"),
             "oWyM7qDg5dhpF7aPjejiHhhOt54=");
+}
+
+TEST(SignatureTest, ReusedCheckerSignsEachRequestAfresh) {
+  SignatureChecker checker("12345");
+  const Params a = {{"CallSid", "CA1"}, {"From", "+14158675310"}};
+  const Params b = {{"CallSid", "CA2"}};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(checker.sign("https://x/a", a), twilio_signature("https://x/a", a, "12345"));
+    EXPECT_EQ(checker.sign("https://x/b", b), twilio_signature("https://x/b", b, "12345"));
+  }
+  EXPECT_TRUE(checker.valid("https://x/a", a, twilio_signature("https://x/a", a, "12345")));
+  EXPECT_FALSE(checker.valid("https://x/a", a, twilio_signature("https://x/a", a, "54321")));
+}
+
+TEST(FormTest, ParsingIntoAUsedBufferLeavesNoOldPairs) {
+  Params out;
+  ASSERT_TRUE(parse_form("a=1&b=2&c=3", out));
+  ASSERT_TRUE(parse_form("x=%41", out));
+  EXPECT_EQ(out, (Params{{"x", "A"}}));
+  EXPECT_FALSE(parse_form("y=%zz", out));
 }
 
 TEST(SignatureTest, ValidForTheRightHeader) {
@@ -980,7 +1001,13 @@ class CallSessionTest : public ::testing::Test {
     return a;
   }
   std::vector<Action> updates() { return of_kind(drain(), Action::Kind::update_call); }
-  Json record() const { return Json::parse(call_->record_json()); }
+  Json record() const {
+    const std::string text = call_->record_json();
+    Json j = Json::parse(text);
+    // Written without nlohmann: it must read back exactly as nlohmann writes it.
+    EXPECT_EQ(j.dump(-1, ' ', false, Json::error_handler_t::replace), text);
+    return j;
+  }
 
   SessionConfig config_;
   Endpoints endpoints_{"wss://x/twilio/stream", "https://x/twilio/gather"};
@@ -1706,6 +1733,111 @@ TEST_F(CallSessionTest, NoSpeechReasonOnlyForBlankCalls) {
   feed_silence(2);
   (void)gather(Stage::main, "2");
   EXPECT_FALSE(has_code(record(), "no_speech"));
+}
+
+// ---------------------------------------------------------------------------------
+// JSON written by hand (json_text.h) reads as nlohmann writes it
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  json_text::quote(out, s);
+  return out;
+}
+
+std::string nlohmann_quoted(std::string_view s) {
+  return Json(std::string(s)).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+TEST(JsonTextTest, PlainAndEscapedCharactersMatchNlohmann) {
+  for (std::string_view s : std::initializer_list<std::string_view>{
+           "", "plain", "quote \" back\\slash", "tab\tnew\nline\r", "\b\f",
+           std::string_view("nul\0x", 5), "\x01\x1f\x7f", "/ slash", "हिन्दी ₹ 😀"}) {
+    EXPECT_EQ(quoted(s), nlohmann_quoted(s)) << s;
+  }
+}
+
+TEST(JsonTextTest, InvalidUtf8IsReplacedAsNlohmannDoes) {
+  for (std::string_view s : std::initializer_list<std::string_view>{
+           "\x80",
+           "a\xff"
+           "b",
+           "\xc0\x80", "\xc3", "x\xe2\x82", "\xe2\x82x", "\xed\xa0\x80", "\xf5\x80\x80\x80",
+           "\xf0\x9f\x98", "\xf0\x9f\x98x", "\xf4\x90\x80\x80", "\xe0\x80\x80", "ok\xc3\xa9\xc3"}) {
+    EXPECT_EQ(quoted(s), nlohmann_quoted(s)) << "input of " << s.size() << " bytes";
+  }
+}
+
+TEST(JsonTextTest, NumbersMatchNlohmann) {
+  for (double v : {0.0,
+                   -0.0,
+                   1.0,
+                   -1.0,
+                   1.5,
+                   0.001,
+                   0.0001,
+                   0.00001,
+                   1e-7,
+                   123.456,
+                   1e15,
+                   1e16,
+                   123456789012345.0,
+                   1234567890123456.0,
+                   1e21,
+                   3.14159,
+                   0.1 + 0.2,
+                   1.0 / 3,
+                   -2.5e-8,
+                   2.5e300,
+                   20.0,
+                   0.123}) {
+    std::string out;
+    json_text::number(out, v);
+    EXPECT_EQ(out, Json(v).dump()) << v;
+  }
+  std::string out;
+  json_text::number(out, std::nan(""));
+  EXPECT_EQ(out, "null");
+  out.clear();
+  json_text::number(out, std::int64_t{-42});
+  EXPECT_EQ(out, "-42");
+}
+
+// The screened event is written without nlohmann: it must match screening::to_json.
+TEST(JsonTextTest, ScreenedEventMatchesScreeningsOwnJson) {
+  const SessionConfig config;
+  const Endpoints endpoints{"wss://x/twilio/stream", "https://x/twilio/gather"};
+  const auto departments = triage::Departments::defaults();
+  const triage::FusionPolicy fusion;
+  screening::Verdict odd;
+  odd.caller.raw = "0091 \"98\"\x01\xff";
+  odd.caller.note = "overlay: \u00e9";
+  odd.caller.parse_error = "bad";
+  odd.withheld = true;
+  odd.reasons.push_back({"withheld", screening::Flag::info, "no number"});
+  odd.reasons.push_back({"spoofed", screening::Flag::spoofed, "\"quoted\""});
+  for (const auto& v : {accepted_verdict(), rejected_verdict(), odd}) {
+    CallSession call("CA1", config, endpoints, departments, fusion, Clock::now());
+    (void)call.answer(v, v.caller.raw, "2025-01-01T00:00:00Z");
+    const auto actions = call.take_actions();
+    ASSERT_FALSE(actions.empty());
+    EXPECT_EQ(actions.front().name, "screened");
+    EXPECT_EQ(actions.front().detail,
+              screening::to_json(v).dump(-1, ' ', false, Json::error_handler_t::replace));
+    const Json record = Json::parse(call.record_json());
+    EXPECT_EQ(record["caller"].dump(), screening::caller_json(v.caller).dump(
+                                           -1, ' ', false, Json::error_handler_t::replace));
+  }
+}
+
+TEST(JsonTextTest, ObjectWritesMembersInOrder) {
+  std::string out;
+  {
+    json_text::Object o(out);
+    o.str("a", "x").num("b", 2.0).integer("c", 3).boolean("d", true).null("e").str_or_null("f", "");
+    json_text::Object(o.name("g")).str("h", "i");
+    o.raw("j", "[1]");
+  }
+  EXPECT_EQ(out, R"({"a":"x","b":2.0,"c":3,"d":true,"e":null,"f":null,"g":{"h":"i"},"j":[1]})");
 }
 
 }  // namespace

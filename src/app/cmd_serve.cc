@@ -67,6 +67,12 @@ int run_serve(const Context& ctx, const ServeOptions& opt) {
   auto api_db = store::Store::open(cfg->db_url);
   if (!api_db) return fail(api_db.error(), kExitFailure);
   deps.api_store = std::move(*api_db);
+  // Not fatal: without it, nodes still follow each other by polling.
+  if (auto listener = store::ChangeListener::open(cfg->db_url)) {
+    deps.changes = std::move(*listener);
+  } else {
+    std::cerr << "spoofex: warning: " << listener.error() << "; following other nodes by polling\n";
+  }
   if (auto st = first_admin(*deps.store); !st) return fail(st.error(), kExitFailure);
   if (sc.web_dir.empty()) sc.web_dir = data_dir() + "/../web";
   if (sc.chart_js.empty()) sc.chart_js = data_dir() + "/../node_modules/chart.js/dist/chart.umd.js";

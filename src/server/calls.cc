@@ -110,39 +110,47 @@ std::shared_ptr<CallRegistry::LiveCall> CallRegistry::find(const std::string& ca
 }
 
 void CallRegistry::collect(LiveCall& call) {
+  bool record = false;
+  std::string now;  // one clock reading for the events of one step
   for (auto& a : call.session.take_actions()) {
     switch (a.kind) {
-      case telephony::Action::Kind::record: {
-        const auto s = call.session.summary();
-        store::CallRecord r;
-        r.call_sid = call.session.call_sid();
-        r.revision = call.session.revision();
-        r.node = config_.node;
-        r.from_raw = s.from_raw;
-        r.from_e164 = s.from_e164;
-        r.status = s.status;
-        r.category = s.category;
-        r.department = s.department;
-        r.spam_listed = s.spam_listed;
-        r.spoofed = s.spoofed;
-        r.system_generated = s.system_generated;
-        r.blank = s.blank;
-        r.started_at = s.started_at;
-        r.updated_at = utc_now_ms();
-        r.record_json = call.session.record_json();
-        call.records.push_back(std::move(r));
+      case telephony::Action::Kind::record:
+        record = true;
         break;
-      }
       case telephony::Action::Kind::event:
         if (a.name == "decision") ++counters_.decisions;
+        if (now.empty()) now = utc_now_ms();
         call.events.push_back(
-            {call.session.call_sid(), a.seq, utc_now_ms(), std::move(a.name), std::move(a.detail)});
+            {call.session.call_sid(), a.seq, now, std::move(a.name), std::move(a.detail)});
         break;
       case telephony::Action::Kind::update_call:
         call.updates.push_back(std::move(a.twiml));
         break;
     }
   }
+  // Several revisions in one step are one record: only the newest is stored.
+  if (record) call.records.push_back(record_of(call.session));
+}
+
+store::CallRecord CallRegistry::record_of(const telephony::CallSession& session) const {
+  auto s = session.summary();
+  store::CallRecord r;
+  r.call_sid = session.call_sid();
+  r.revision = session.revision();
+  r.node = config_.node;
+  r.from_raw = std::move(s.from_raw);
+  r.from_e164 = std::move(s.from_e164);
+  r.status = std::move(s.status);
+  r.category = std::move(s.category);
+  r.department = std::move(s.department);
+  r.spam_listed = s.spam_listed;
+  r.spoofed = s.spoofed;
+  r.system_generated = s.system_generated;
+  r.blank = s.blank;
+  r.started_at = std::move(s.started_at);
+  r.updated_at = utc_now_ms();
+  r.record_json = session.record_json();
+  return r;
 }
 
 void CallRegistry::dispatch(const std::shared_ptr<LiveCall>& call) {
@@ -155,11 +163,10 @@ void CallRegistry::dispatch(const std::shared_ptr<LiveCall>& call) {
     events.swap(call->events);
     updates.swap(call->updates);
   }
-  for (auto& r : records) {
-    if (on_record_) on_record_(r);
-    writer_.put(std::move(r));
+  if (on_record_) {
+    for (const auto& r : records) on_record_(r);
   }
-  for (auto& e : events) writer_.put(std::move(e));
+  writer_.put(records, events);
   for (auto& twiml : updates) {
     twilio_.update_call(call->session.call_sid(), twiml, [this, call](const RestOutcome& out) {
       if (!out.ok) {

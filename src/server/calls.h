@@ -74,6 +74,7 @@ class CallRegistry {
   std::shared_ptr<LiveCall> find(const std::string& call_sid) const;
   // Carries out what a session asked for; call with the call's mutex held.
   void collect(LiveCall& call);
+  store::CallRecord record_of(const telephony::CallSession& session) const;
   // Hands what collect() gathered to the writer and to Twilio. Takes the lock itself.
   void dispatch(const std::shared_ptr<LiveCall>& call);
   void recognise(std::shared_ptr<LiveCall> call, telephony::CallSession::Voiced voiced);

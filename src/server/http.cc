@@ -1,6 +1,7 @@
 // The listener, HTTP sessions and WebSocket sessions, in the shape of Beast's
 // advanced server example: one object per connection owning its buffers, async
 // chains, a fixed pool of threads running one io_context.
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <variant>
 
 #include "server/api.h"
 #include "server/calls.h"
@@ -129,8 +131,50 @@ std::string query_value(std::string_view target, std::string_view name) {
   return std::string(telephony::param(*params, name).value_or(""));
 }
 
+// A webhook's answer, which its session serialises into a buffer it reuses: the
+// status line and headers of reply(), without a header container per request.
+struct PlainReply {
+  http::status status = http::status::ok;
+  std::string_view type;
+  std::string body;
+};
+using Reply = std::variant<Response, PlainReply>;
+
+void serialise(const PlainReply& r, unsigned version, bool keep_alive, std::string& out) {
+  const auto code = static_cast<unsigned>(r.status);
+  out.clear();
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(code);
+  out += ' ';
+  out += http::obsolete_reason(r.status);
+  out += "\r\nServer: spoofex\r\nContent-Type: ";
+  out += r.type;
+  out +=
+      "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+      "X-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n";
+  if (version >= 11 && !keep_alive) out += "Connection: close\r\n";
+  if (version < 11 && keep_alive) out += "Connection: keep-alive\r\n";
+  // As Beast's prepare_payload: no length on 1xx, 204 and 304 replies.
+  if (!(code < 200 || code == 204 || code == 304)) {
+    out += "Content-Length: ";
+    out += std::to_string(r.body.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  out += r.body;
+}
+
+// What a connection keeps between webhooks so that each one allocates little.
+struct WebhookScratch {
+  explicit WebhookScratch(const ServerConfig& config) : signer(config.twilio.auth_token) {}
+  telephony::Params params;
+  std::string url;
+  telephony::SignatureChecker signer;
+};
+
 // Twilio's form webhooks: parsed, signature-checked, then handled.
-Response twilio_webhook(Shared& sh, const Request& req, const std::string& path) {
+Reply twilio_webhook(Shared& sh, const Request& req, const std::string& path,
+                     WebhookScratch& scratch) {
   if (req.method() != http::verb::post) {
     return reply(req, http::status::method_not_allowed, "POST only\n");
   }
@@ -140,21 +184,22 @@ Response twilio_webhook(Shared& sh, const Request& req, const std::string& path)
     return reply(req, http::status::unsupported_media_type,
                  "expected application/x-www-form-urlencoded\n");
   }
-  auto params = telephony::parse_form(req.body());
-  if (!params) {
+  auto& params = scratch.params;
+  if (auto st = telephony::parse_form(req.body(), params); !st) {
     ++sh.counters.bad_requests;
-    return reply(req, http::status::bad_request, "malformed form body: " + params.error() + "\n");
+    return reply(req, http::status::bad_request, "malformed form body: " + st.error() + "\n");
   }
   const auto& tw = sh.config.twilio;
   if (tw.validate_signatures) {
-    const std::string url = sh.config.public_url + std::string(req.target());
-    if (!telephony::signature_valid(url, *params, tw.auth_token, req["X-Twilio-Signature"])) {
+    auto& url = scratch.url;
+    url.assign(sh.config.public_url).append(req.target());
+    if (!scratch.signer.valid(url, params, req["X-Twilio-Signature"])) {
       ++sh.counters.forged;
       std::cerr << "spoofex: rejected " << path << " with a missing or wrong signature\n";
       return reply(req, http::status::forbidden, "invalid X-Twilio-Signature\n");
     }
   }
-  const auto sid = telephony::param(*params, "CallSid");
+  const auto sid = telephony::param(params, "CallSid");
   if (!sid || sid->empty() || sid->size() > 64 ||
       sid->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
           std::string_view::npos) {
@@ -162,14 +207,13 @@ Response twilio_webhook(Shared& sh, const Request& req, const std::string& path)
     return reply(req, http::status::bad_request, "missing or malformed CallSid\n");
   }
   constexpr std::string_view kXml = "text/xml; charset=utf-8";
-  if (path == "/twilio/voice")
-    return reply(req, http::status::ok, sh.calls.on_voice(*params), kXml);
+  if (path == "/twilio/voice") return PlainReply{http::status::ok, kXml, sh.calls.on_voice(params)};
   if (path == "/twilio/gather") {
-    return reply(req, http::status::ok,
-                 sh.calls.on_gather(*params, query_value(req.target(), "stage")), kXml);
+    return PlainReply{http::status::ok, kXml,
+                      sh.calls.on_gather(params, query_value(req.target(), "stage"))};
   }
-  sh.calls.on_status(*params);
-  return reply(req, http::status::no_content, "");
+  sh.calls.on_status(params);
+  return PlainReply{http::status::no_content, "text/plain; charset=utf-8", ""};
 }
 
 std::string metrics_text(Shared& sh) {
@@ -204,7 +248,7 @@ std::string metrics_text(Shared& sh) {
   return out;
 }
 
-Response handle(Shared& sh, const Request& req) {
+Reply handle(Shared& sh, const Request& req, WebhookScratch& scratch) {
   const std::string path = path_of(req.target());
   if (path == "/healthz") {
     const nlohmann::json j = {{"status", "ok"},
@@ -221,7 +265,7 @@ Response handle(Shared& sh, const Request& req) {
     return reply(req, http::status::ok, metrics_text(sh), "text/plain; version=0.0.4");
   }
   if (path == "/twilio/voice" || path == "/twilio/gather" || path == "/twilio/status") {
-    return twilio_webhook(sh, req, path);
+    return twilio_webhook(sh, req, path, scratch);
   }
   return reply(req, http::status::not_found, "not found\n");
 }
@@ -287,7 +331,8 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket&& socket, Shared& sh) : stream_(std::move(socket)), sh_(sh) {}
+  HttpSession(tcp::socket&& socket, Shared& sh)
+      : stream_(std::move(socket)), sh_(sh), scratch_(sh.config) {}
   void run() {
     asio::dispatch(stream_.get_executor(),
                    beast::bind_front_handler(&HttpSession::read, shared_from_this()));
@@ -358,14 +403,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       });
       return;
     }
-    Response res;
+    Reply res;
     try {
-      res = handle(sh_, req);
+      res = handle(sh_, req, scratch_);
     } catch (const std::exception& e) {
       std::cerr << "spoofex: internal error on " << req.target() << ": " << e.what() << '\n';
       res = reply(req, http::status::internal_server_error, "internal error\n");
     }
-    write(std::move(res), !req.keep_alive());
+    if (auto* plain = std::get_if<PlainReply>(&res)) {
+      serialise(*plain, req.version(), req.keep_alive(), out_);
+      return write_out(!req.keep_alive());
+    }
+    write(std::get<Response>(std::move(res)), !req.keep_alive());
+  }
+  void write_out(bool close) {
+    asio::async_write(stream_, asio::buffer(out_),
+                      [self = shared_from_this(), close](beast::error_code ec, std::size_t) {
+                        if (ec || close) return self->shutdown();
+                        self->read();
+                      });
   }
   void write(Response res, bool close) {
     auto sp = std::make_shared<Response>(std::move(res));
@@ -384,6 +440,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   beast::flat_buffer buffer_;
   Shared& sh_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  WebhookScratch scratch_;
+  std::string out_;  // a serialised reply, reused by every request on this connection
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {
@@ -441,6 +499,7 @@ class ServerImpl final : public Server {
   ~ServerImpl() override {
     stop();
     for (auto& t : threads_) t.join();
+    if (change_thread_.joinable()) change_thread_.join();
     api_pool_.join();
   }
 
@@ -476,6 +535,7 @@ class ServerImpl final : public Server {
     schedule_retention(std::chrono::seconds(5));
     schedule_tick();
     schedule_follow();
+    if (deps_.changes) change_thread_ = std::thread([this] { listen_for_changes(); });
     for (unsigned i = 0; i < std::max(1u, config_.io_threads); ++i) {
       threads_.emplace_back([this] {
         // A handler's exception must not take the node down: log it and carry on.
@@ -504,6 +564,7 @@ class ServerImpl final : public Server {
       if (stopped_) return;
       stopped_ = true;
     }
+    stopping_ = true;
     ioc_.stop();
     cv_.notify_all();
   }
@@ -552,6 +613,21 @@ class ServerImpl final : public Server {
     });
   }
 
+  // Other nodes' changes, heard as they commit (PostgreSQL NOTIFY): the timer's follow,
+  // run at once. Notifications that arrive while one is pending fold into it (this
+  // node's own writes notify too).
+  void listen_for_changes() {
+    while (!stopping_) {
+      if (!deps_.changes->wait(std::chrono::milliseconds(200))) continue;
+      if (follow_pending_.exchange(true)) continue;
+      asio::post(api_pool_, [this] {
+        follow_pending_ = false;
+        api_.follow_spam_changes();
+        api_.follow_other_nodes();
+      });
+    }
+  }
+
   void schedule_tick() {
     ticker_.expires_after(std::chrono::milliseconds(100));
     ticker_.async_wait([this](beast::error_code ec) {
@@ -580,6 +656,9 @@ class ServerImpl final : public Server {
   asio::signal_set signals_;
   asio::signal_set reload_signal_;
   std::vector<std::thread> threads_;
+  std::thread change_thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> follow_pending_{false};
   std::uint16_t port_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -51,17 +51,32 @@ RecordWriter::~RecordWriter() {
   if (journaler_.joinable()) journaler_.join();
 }
 
-void RecordWriter::put(store::CallRecord record) {
-  if (record.call_sid.empty()) {
-    // The store refuses a batch holding one: it would hold up every record after it.
-    std::cerr << "spoofex: dropped a call record without a call_sid (it cannot be stored)\n";
-    return;
+namespace {
+
+bool storable(const store::CallRecord& record) {
+  if (!record.call_sid.empty()) return true;
+  // The store refuses a batch holding one: it would hold up every record after it.
+  std::cerr << "spoofex: dropped a call record without a call_sid (it cannot be stored)\n";
+  return false;
+}
+
+}  // namespace
+
+void RecordWriter::enqueue(store::CallRecord&& record) {
+  if (auto it = queue_.calls.find(record.call_sid); it == queue_.calls.end()) {
+    std::string sid = record.call_sid;
+    queue_.calls.emplace(std::move(sid), std::move(record));
+  } else if (it->second.revision < record.revision) {
+    it->second = std::move(record);
   }
+}
+
+void RecordWriter::put(store::CallRecord record) {
+  if (!storable(record)) return;
   bool to_journal = false;
   {
     std::lock_guard lock(mu_);
-    auto [it, inserted] = queue_.calls.try_emplace(record.call_sid, record);
-    if (!inserted && it->second.revision < record.revision) it->second = std::move(record);
+    enqueue(std::move(record));
     to_journal = should_journal(Clock::now());
   }
   cv_.notify_one();
@@ -75,6 +90,24 @@ void RecordWriter::put(store::CallEvent event) {
     queue_.events.push_back(std::move(event));
     to_journal = should_journal(Clock::now());
   }
+  cv_.notify_one();
+  if (to_journal) journal_cv_.notify_one();
+}
+
+void RecordWriter::put(std::vector<store::CallRecord>& records,
+                       std::vector<store::CallEvent>& events) {
+  if (records.empty() && events.empty()) return;
+  bool to_journal = false;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& r : records) {
+      if (storable(r)) enqueue(std::move(r));
+    }
+    for (auto& e : events) queue_.events.push_back(std::move(e));
+    to_journal = should_journal(Clock::now());
+  }
+  records.clear();
+  events.clear();
   cv_.notify_one();
   if (to_journal) journal_cv_.notify_one();
 }

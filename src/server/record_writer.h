@@ -46,6 +46,8 @@ class RecordWriter {
   // Never wait on I/O: they queue and return.
   void put(store::CallRecord record);
   void put(store::CallEvent event);
+  // A call's step at once: one lock and one wake-up; takes the vectors' contents.
+  void put(std::vector<store::CallRecord>& records, std::vector<store::CallEvent>& events);
 
   // Counts of records plus events.
   std::size_t queued() const;
@@ -75,7 +77,8 @@ class RecordWriter {
   void open_journals();
   void write_loop();
   void journal_loop();
-  Queue take();  // the queue's contents; the caller holds mu_
+  Queue take();                              // the queue's contents; the caller holds mu_
+  void enqueue(store::CallRecord&& record);  // the caller holds mu_
   static Batch batch_of(Queue& queue);
   void requeue(Batch& batch);
   bool should_journal(Clock::time_point now) const;  // the caller holds mu_

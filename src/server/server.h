@@ -80,7 +80,10 @@ struct Dependencies {
   screening::Policy policy;
   std::unique_ptr<store::Store> store;      // the call path's writes
   std::unique_ptr<store::Store> api_store;  // the dashboard's reads and actions (may be null)
-  std::unique_ptr<speech::Engine> speech;   // may be null: calls are then not transcribed
+  // Wakes this node when another changed calls or the spam list (PostgreSQL); null:
+  // follow by polling every follow_interval alone.
+  std::unique_ptr<store::ChangeListener> changes;
+  std::unique_ptr<speech::Engine> speech;  // may be null: calls are then not transcribed
   std::unique_ptr<triage::NaiveBayes> classifier;
   std::unique_ptr<triage::UrgencyScorer> urgency;
   // Loads the classifier again (the configured model file, or trained afresh with the

@@ -4,10 +4,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "telephony/telephony.h"
 
@@ -21,26 +23,33 @@ int hex_value(char c) {
   return -1;
 }
 
-}  // namespace
-
-Result<std::string> url_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
+// Decodes into `out`, reusing its capacity; null on success, else what is wrong.
+const char* decode_into(std::string_view s, bool plus_is_space, std::string& out) {
+  out.clear();
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (c == '+' && plus_is_space) {
       out += ' ';
     } else if (c == '%') {
-      if (i + 2 >= s.size()) return Error{"truncated % escape"};
+      if (i + 2 >= s.size()) return "truncated % escape";
       const int hi = hex_value(s[i + 1]);
       const int lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return Error{"bad % escape"};
+      if (hi < 0 || lo < 0) return "bad % escape";
       out += static_cast<char>(hi * 16 + lo);
       i += 2;
     } else {
       out += c;
     }
   }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<std::string> url_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  if (const char* error = decode_into(s, plus_is_space, out)) return Error{error};
   return out;
 }
 
@@ -61,23 +70,41 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
-Result<Params> parse_form(std::string_view body) {
-  Params out;
+Status parse_form(std::string_view body, Params& out) {
+  std::size_t n = 0;
+  // The pairs already in `out` are overwritten in place: their strings keep their memory.
+  auto next = [&]() -> std::pair<std::string, std::string>& {
+    if (n == out.size()) out.emplace_back();
+    return out[n++];
+  };
   while (!body.empty()) {
     const auto amp = body.find('&');
     const std::string_view pair = body.substr(0, amp);
     body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
     if (pair.empty()) continue;
-    if (out.size() == kMaxFormParams) {
+    if (n == kMaxFormParams) {
+      out.resize(n);
       return Error{"more than " + std::to_string(kMaxFormParams) + " form fields"};
     }
     const auto eq = pair.find('=');
-    auto name = url_decode(pair.substr(0, eq), true);
-    if (!name) return Error{"form field name: " + name.error()};
-    auto value = url_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!value) return Error{"form field '" + *name + "': " + value.error()};
-    out.emplace_back(std::move(*name), std::move(*value));
+    auto& [name, value] = next();
+    if (const char* e = decode_into(pair.substr(0, eq), true, name)) {
+      out.resize(n);
+      return Error{std::string("form field name: ") + e};
+    }
+    const auto raw = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (const char* e = decode_into(raw, true, value)) {
+      out.resize(n);
+      return Error{"form field '" + name + "': " + e};
+    }
   }
+  out.resize(n);
+  return Ok{};
+}
+
+Result<Params> parse_form(std::string_view body) {
+  Params out;
+  if (auto st = parse_form(body, out); !st) return Error{st.error()};
   return out;
 }
 
@@ -126,31 +153,81 @@ Result<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
   return out;
 }
 
-std::string twilio_signature(std::string_view url, const Params& params,
-                             std::string_view auth_token) {
+// HMAC-SHA1 keyed once: each signature restarts from the keyed state instead of
+// fetching the algorithm and hashing the key again (OpenSSL 3's EVP_MAC).
+struct SignatureChecker::Impl {
+  EVP_MAC* mac = nullptr;
+  EVP_MAC_CTX* ctx = nullptr;
+  bool keyed = false;
+  std::string token;
   std::vector<const std::pair<std::string, std::string>*> sorted;
-  sorted.reserve(params.size());
+  ~Impl() {
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+  }
+};
+
+SignatureChecker::SignatureChecker(std::string_view auth_token) : impl_(std::make_unique<Impl>()) {
+  impl_->token = std::string(auth_token);
+  impl_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (impl_->mac) impl_->ctx = EVP_MAC_CTX_new(impl_->mac);
+  if (!impl_->ctx) throw std::runtime_error("OpenSSL has no HMAC");
+  char digest[] = "SHA1";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (EVP_MAC_CTX_set_params(impl_->ctx, params) != 1) {
+    throw std::runtime_error("OpenSSL has no HMAC-SHA1");
+  }
+}
+
+SignatureChecker::~SignatureChecker() = default;
+
+std::string SignatureChecker::sign(std::string_view url, const Params& params) {
+  auto& sorted = impl_->sorted;
+  sorted.clear();
   for (const auto& p : params) sorted.push_back(&p);
   // Twilio sorts by name; equal names keep their values' order (stable sort by name,
   // then value, matches Twilio's helper libraries).
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
     return a->first != b->first ? a->first < b->first : a->second < b->second;
   });
-  std::string data(url);
-  for (const auto* p : sorted) data += p->first + p->second;
+  auto* ctx = impl_->ctx;
+  const auto* key = reinterpret_cast<const unsigned char*>(impl_->token.data());
+  // Keyed on first use; afterwards a null key restarts from the same key.
+  bool ok = impl_->keyed ? EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1
+                         : EVP_MAC_init(ctx, key, impl_->token.size(), nullptr) == 1;
+  impl_->keyed = ok;
+  auto update = [&](std::string_view s) {
+    ok = ok && EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(s.data()), s.size()) == 1;
+  };
+  update(url);
+  for (const auto* p : sorted) {
+    update(p->first);
+    update(p->second);
+  }
   unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha1(), auth_token.data(), static_cast<int>(auth_token.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &len);
+  std::size_t len = 0;
+  ok = ok && EVP_MAC_final(ctx, digest, &len, sizeof digest) == 1;
+  if (!ok) throw std::runtime_error("HMAC-SHA1 failed");
   return base64_encode({digest, len});
+}
+
+bool SignatureChecker::valid(std::string_view url, const Params& params, std::string_view header) {
+  if (header.empty() || impl_->token.empty()) return false;
+  const std::string expected = sign(url, params);
+  return expected.size() == header.size() &&
+         CRYPTO_memcmp(expected.data(), header.data(), expected.size()) == 0;
+}
+
+std::string twilio_signature(std::string_view url, const Params& params,
+                             std::string_view auth_token) {
+  return SignatureChecker(auth_token).sign(url, params);
 }
 
 bool signature_valid(std::string_view url, const Params& params, std::string_view auth_token,
                      std::string_view header) {
   if (header.empty() || auth_token.empty()) return false;
-  const std::string expected = twilio_signature(url, params, auth_token);
-  return expected.size() == header.size() &&
-         CRYPTO_memcmp(expected.data(), header.data(), expected.size()) == 0;
+  return SignatureChecker(auth_token).valid(url, params, header);
 }
 
 std::string xml_escape(std::string_view text) {

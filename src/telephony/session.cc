@@ -14,8 +14,8 @@
 // A fax or modem tone with no keys and no speech is hung up as soon as it is heard.
 #include <algorithm>
 #include <cmath>
-#include <nlohmann/json.hpp>
 
+#include "telephony/json_text.h"
 #include "telephony/telephony.h"
 
 namespace spoofex::telephony {
@@ -23,8 +23,49 @@ namespace {
 
 constexpr std::size_t kPreRollSamples = 8000 * 3 / 10;  // 300 ms before speech starts
 
-// Callers' bytes may be invalid UTF-8: replaced in JSON, never an exception.
-constexpr auto kReplace = nlohmann::json::error_handler_t::replace;
+// Callers' bytes may be invalid UTF-8: json_text replaces them, never throws.
+using json_text::Object;
+
+// screening::caller_json, written directly (telephony_test checks the two agree).
+void write_caller(std::string& out, const numbering::CallerId& c) {
+  Object o(out);
+  if (c.e164) {
+    o.str("e164", *c.e164);
+  } else {
+    o.null("e164");
+  }
+  if (!c.parse_error.empty()) o.str("error", c.parse_error);
+  if (!c.note.empty()) o.str("note", c.note);
+  o.str("raw", c.raw).str_or_null("region", c.region);
+  o.str("type", numbering::to_string(c.type)).boolean("valid", c.valid);
+}
+
+// screening::to_json(verdict), its caller already written.
+std::string screened_json(const screening::Verdict& v, std::string_view caller_json) {
+  std::string out;
+  out.reserve(256 + caller_json.size());
+  Object o(out);
+  o.str("action", screening::to_string(v.action)).raw("caller", caller_json);
+  {
+    Object f(o.name("flags"));
+    f.boolean("spam_listed", v.spam_listed)
+        .boolean("spoofed", v.spoofed)
+        .boolean("system_generated", v.system_generated)
+        .boolean("withheld", v.withheld);
+  }
+  auto& list = o.name("reasons");
+  list += '[';
+  for (std::size_t i = 0; i < v.reasons.size(); ++i) {
+    if (i > 0) list += ',';
+    const auto& r = v.reasons[i];
+    Object(list)
+        .str("code", r.code)
+        .str("detail", r.detail)
+        .str("flag", screening::to_string(r.flag));
+  }
+  list += ']';
+  return out;
+}
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -115,7 +156,10 @@ std::string CallSession::answer(const screening::Verdict& screen, std::string_vi
   screen_ = screen;
   from_raw_ = std::string(from_raw);
   started_at_ = started_at;
-  event("screened", screening::to_json(screen).dump(-1, ' ', false, kReplace));
+  // The caller's part of the record never changes after this: written once.
+  caller_json_.clear();
+  write_caller(caller_json_, screen.caller);
+  event("screened", screened_json(screen, caller_json_));
   if (screen.action == screening::Action::reject) {
     status_ = "rejected";
     triage::Decision d;
@@ -144,7 +188,9 @@ void CallSession::on_stream_start(std::string_view stream_sid, Clock::time_point
   stream_sid_ = std::string(stream_sid);
   stream_open_ = true;
   timings_.emplace_back("stream_start_s", seconds(now - created_));
-  event("stream_start", nlohmann::json{{"stream_sid", stream_sid_}}.dump(-1, ' ', false, kReplace));
+  std::string detail;
+  Object(detail).str("stream_sid", stream_sid_);
+  event("stream_start", std::move(detail));
 }
 
 void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_point now) {
@@ -157,7 +203,12 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
     audio::decode_g711(audio::Encoding::mulaw, chunk, pcm);
     bool started_now = false;
     for (const auto& e : analyzer().feed(chunk)) {
-      nlohmann::json detail = {{"at_s", e.at_s}};
+      std::string detail;
+      {
+        Object o(detail);
+        o.num("at_s", e.at_s);
+        if (e.kind == audio::EventKind::dtmf) o.str("digit", std::string_view(&e.digit, 1));
+      }
       switch (e.kind) {
         case audio::EventKind::speech_start:
           speaking_ = true;
@@ -173,13 +224,12 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
           break;
         case audio::EventKind::dtmf:
           stream_digits_ += e.digit;
-          detail["digit"] = std::string(1, e.digit);
           break;
         case audio::EventKind::fax_calling_tone:
         case audio::EventKind::modem_answer_tone:
           break;
       }
-      event(std::string(audio::to_string(e.kind)), detail.dump(-1, ' ', false, kReplace));
+      event(std::string(audio::to_string(e.kind)), std::move(detail));
     }
     if (speaking_ || started_now) {
       voiced_.insert(voiced_.end(), pcm, pcm + n);
@@ -196,9 +246,9 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
 
 void CallSession::on_stream_dtmf(char digit, Clock::time_point now) {
   stream_digits_ += digit;
-  event("dtmf",
-        nlohmann::json{{"digit", std::string(1, digit)}, {"at_s", seconds(now - created_)}}.dump(
-            -1, ' ', false, kReplace));
+  std::string detail;
+  Object(detail).num("at_s", seconds(now - created_)).str("digit", std::string_view(&digit, 1));
+  event("dtmf", std::move(detail));
 }
 
 void CallSession::on_stream_stop(Clock::time_point now) {
@@ -223,7 +273,9 @@ std::optional<CallSession::Voiced> CallSession::take_voiced() {
 
 void CallSession::on_transcript(std::string_view text, bool final_text, Clock::time_point now) {
   if (!final_text) {
-    event("partial_transcript", nlohmann::json{{"text", text}}.dump(-1, ' ', false, kReplace));
+    std::string detail;
+    Object(detail).str("text", text);
+    event("partial_transcript", std::move(detail));
     return;
   }
   if (utterances_pending_ > 0) --utterances_pending_;
@@ -231,10 +283,12 @@ void CallSession::on_transcript(std::string_view text, bool final_text, Clock::t
     if (!transcript_.empty()) transcript_ += ' ';
     transcript_ += text;
   }
-  event(
-      "transcript",
-      nlohmann::json{{"text", text}, {"transcript", transcript_}, {"at_s", seconds(now - created_)}}
-          .dump(-1, ' ', false, kReplace));
+  std::string detail;
+  Object(detail)
+      .num("at_s", seconds(now - created_))
+      .str("text", text)
+      .str("transcript", transcript_);
+  event("transcript", std::move(detail));
   wants_triage_ = !transcript_.empty() && transcript_ != triaged_transcript_;
   if (!wants_triage_ && !decision_) tick(now);
   record();
@@ -243,7 +297,9 @@ void CallSession::on_transcript(std::string_view text, bool final_text, Clock::t
 void CallSession::on_recognizer_failed(std::string_view why, Clock::time_point now) {
   if (utterances_pending_ > 0) --utterances_pending_;
   asr_error_ = std::string(why);
-  event("recognizer_failed", nlohmann::json{{"error", why}}.dump(-1, ' ', false, kReplace));
+  std::string detail;
+  Object(detail).str("error", why);
+  event("recognizer_failed", std::move(detail));
   tick(now);
 }
 
@@ -251,10 +307,12 @@ void CallSession::on_triage(const Triage& t, Clock::time_point now) {
   triage_ = t;
   triaged_transcript_ = transcript_;
   wants_triage_ = false;
-  event("triage", nlohmann::json{{"category", triage::to_string(t.prediction.category)},
-                                 {"confidence", t.prediction.confidence},
-                                 {"urgency", t.urgency}}
-                      .dump(-1, ' ', false, kReplace));
+  std::string detail;
+  Object(detail)
+      .str("category", triage::to_string(t.prediction.category))
+      .num("confidence", t.prediction.confidence)
+      .num("urgency", t.urgency);
+  event("triage", std::move(detail));
   if (decision_) {
     record();  // late words: stored for the operator; the routing stands
     return;
@@ -293,8 +351,9 @@ bool CallSession::evidence_complete(Clock::time_point now) const {
 
 std::string CallSession::on_gather(Stage stage, std::string_view digits, Clock::time_point now) {
   gather_digits_ += digits;
-  event("gather", nlohmann::json{{"stage", to_string(stage)}, {"digits", digits}}.dump(
-                      -1, ' ', false, kReplace));
+  std::string detail;
+  Object(detail).str("digits", digits).str("stage", to_string(stage));
+  event("gather", std::move(detail));
   timings_.emplace_back(std::string("gather_") + std::string(to_string(stage)) + "_s",
                         seconds(now - created_));
   if (decision_) {
@@ -370,8 +429,9 @@ void CallSession::on_status(std::string_view status, double duration_s, Clock::t
                         status == "no-answer" || status == "canceled";
   if (status_ != "rejected") status_ = std::string(status);
   duration_s_ = duration_s;
-  event("status", nlohmann::json{{"status", status}, {"duration_s", duration_s}}.dump(
-                      -1, ' ', false, kReplace));
+  std::string detail;
+  Object(detail).num("duration_s", duration_s).str("status", status);
+  event("status", std::move(detail));
   if (terminal) {
     on_stream_stop(now);
     if (!decision_) decide(now, "the caller hung up");
@@ -382,9 +442,11 @@ void CallSession::on_status(std::string_view status, double duration_s, Clock::t
 }
 
 void CallSession::on_call_update(bool ok, std::string_view detail, Clock::time_point now) {
-  event(ok ? "call_updated" : "call_update_failed",
-        nlohmann::json{{"detail", detail}, {"at_s", seconds(now - created_)}}.dump(-1, ' ', false,
-                                                                                   kReplace));
+  event(ok ? "call_updated" : "call_update_failed", [&] {
+    std::string j;
+    Object(j).num("at_s", seconds(now - created_)).str("detail", detail);
+    return j;
+  }());
   if (!ok) {
     // The hold TwiML ends in a <Redirect> to us, which routes the call anyway.
     update_error_ = std::string(detail);
@@ -432,10 +494,12 @@ void CallSession::decide(Clock::time_point now, std::string_view why) {
   decision_ = std::move(d);
   decided_because_ = std::string(why);
   timings_.emplace_back("decided_s", seconds(now - created_));
-  event("decision", nlohmann::json{{"category", decision_->category},
-                                   {"department", decision_->department.id},
-                                   {"because", why}}
-                        .dump(-1, ' ', false, kReplace));
+  std::string detail;
+  Object(detail)
+      .str("because", why)
+      .str("category", decision_->category)
+      .str("department", decision_->department.id);
+  event("decision", std::move(detail));
 }
 
 std::string CallSession::act_on_decision() {
@@ -495,67 +559,116 @@ std::string CallSession::record_json() const {
   static const audio::Stats kNoAudio;
   const audio::Stats& stats = analyzer_ ? analyzer_->stats() : kNoAudio;
   const Summary sum = summary();
-  nlohmann::json reasons = screening::reasons_json(screen_.reasons);
+  const std::string& digits = gather_digits_.empty() ? stream_digits_ : gather_digits_;
+  std::string out;
+  out.reserve(1536 + transcript_.size() + caller_json_.size());
+  // Keys in sorted order, as nlohmann::json (a std::map) wrote them before this was hand-written.
+  Object j(out);
+  j.str_or_null("action", action_taken_);
+  {
+    Object a(j.name("audio"));
+    a.num("duration_s", stats.duration_s)
+        .integer("speech_segments", stats.speech_segments)
+        .num("voiced_s", stats.voiced_s);
+  }
+  j.str("call_sid", call_sid_);
+  if (caller_json_.empty()) {  // not screened yet
+    write_caller(j.name("caller"), screen_.caller);
+  } else {
+    j.raw("caller", caller_json_);
+  }
+  j.str_or_null("category", sum.category);
+  j.str("decided_because", decided_because_);
+  j.str_or_null("department", sum.department);
+  j.str_or_null("digit", std::string_view(digits).substr(0, 1));
+  j.str("digits", digits);
+  j.num("duration_s", duration_s_);
+  {
+    Object f(j.name("flags"));
+    f.boolean("blank", sum.blank)
+        .boolean("spam_listed", sum.spam_listed)
+        .boolean("spoofed", sum.spoofed)
+        .boolean("system_generated", sum.system_generated);
+  }
+  if (decision_ && !decision_->department.number.empty()) {
+    j.str("forward_to", decision_->department.number);
+  } else {
+    j.null("forward_to");
+  }
+  j.str("from", from_raw_);
+  j.str("instructions", decision_ ? std::string_view(decision_->department.instructions) : "");
+  j.str("keys_heard_in_audio", stream_digits_);
+  if (triage_) {
+    Object p(j.name("prediction"));
+    p.str("category", triage::to_string(triage_->prediction.category))
+        .num("confidence", triage_->prediction.confidence);
+  } else {
+    j.null("prediction");
+  }
+  write_reasons(j.name("reasons"), heard, sum.blank);
+  j.boolean("silent_prompted", silent_prompted_);
+  j.str("started_at", started_at_);
+  j.str("status", status_);
+  write_timings(j.name("timings"));
+  j.str("transcript", transcript_);
+  j.num("urgency", triage_ ? triage_->urgency : 0.0);
+  return out;
+}
+
+// Screening's reasons, then what was heard, then the decision's (each code once).
+void CallSession::write_reasons(std::string& out, const audio::Verdict& heard, bool blank) const {
+  out += '[';
+  bool first = true;
+  auto reason = [&](std::string_view code, std::string_view flag, std::string_view detail) {
+    if (!first) out += ',';
+    first = false;
+    Object(out).str("code", code).str("detail", detail).str("flag", flag);
+  };
+  for (const auto& r : screen_.reasons) reason(r.code, screening::to_string(r.flag), r.detail);
   for (const auto& f : heard.findings) {
-    if (f.code == "no_speech" && !sum.blank) continue;
-    reasons.push_back({{"code", f.code}, {"flag", finding_flag(f.code)}, {"detail", f.detail}});
+    if (f.code == "no_speech" && !blank) continue;
+    reason(f.code, finding_flag(f.code), f.detail);
   }
   if (decision_) {
-    for (const auto& r : decision_->reasons) {
-      const bool said = std::any_of(reasons.begin(), reasons.end(),
-                                    [&](const auto& j) { return j["code"] == r.code; });
-      if (!said) reasons.push_back({{"code", r.code}, {"flag", "triage"}, {"detail", r.detail}});
+    const auto& dr = decision_->reasons;
+    for (std::size_t i = 0; i < dr.size(); ++i) {
+      const auto& code = dr[i].code;
+      const bool said = std::any_of(screen_.reasons.begin(), screen_.reasons.end(),
+                                    [&](const auto& r) { return r.code == code; }) ||
+                        std::any_of(heard.findings.begin(), heard.findings.end(),
+                                    [&](const auto& f) {
+                                      return f.code == code && (blank || f.code != "no_speech");
+                                    }) ||
+                        std::any_of(dr.begin(), dr.begin() + static_cast<std::ptrdiff_t>(i),
+                                    [&](const auto& r) { return r.code == code; });
+      if (!said) reason(code, "triage", dr[i].detail);
     }
   }
   if (!update_error_.empty()) {
-    reasons.push_back({{"code", "call_update_failed"},
-                       {"flag", "telephony"},
-                       {"detail", "Twilio did not take our update: " + update_error_}});
+    reason("call_update_failed", "telephony", "Twilio did not take our update: " + update_error_);
   }
-  if (!asr_error_.empty()) {
-    reasons.push_back({{"code", "recognizer_failed"}, {"flag", "speech"}, {"detail", asr_error_}});
+  if (!asr_error_.empty()) reason("recognizer_failed", "speech", asr_error_);
+  out += ']';
+}
+
+// Seconds since the call began, to the millisecond; a repeated name keeps its last value.
+void CallSession::write_timings(std::string& out) const {
+  const std::pair<std::string, double>* sorted[32];
+  std::size_t n = 0;
+  for (const auto& t : timings_) {
+    auto* same =
+        std::find_if(sorted, sorted + n, [&](const auto* p) { return p->first == t.first; });
+    if (same != sorted + n) {
+      *same = &t;
+    } else if (n < std::size(sorted)) {
+      sorted[n++] = &t;
+    }
   }
-  const std::string digits = gather_digits_.empty() ? stream_digits_ : gather_digits_;
-  nlohmann::json timings = nlohmann::json::object();
-  for (const auto& [k, v] : timings_) timings[k] = std::round(v * 1000) / 1000;
-  nlohmann::json j = {
-      {"call_sid", call_sid_},
-      {"status", status_},
-      {"started_at", started_at_},
-      {"from", from_raw_},
-      {"caller", screening::caller_json(screen_.caller)},
-      {"flags",
-       {{"spam_listed", sum.spam_listed},
-        {"spoofed", sum.spoofed},
-        {"system_generated", sum.system_generated},
-        {"blank", sum.blank}}},
-      {"digits", digits},
-      {"keys_heard_in_audio", stream_digits_},
-      {"transcript", transcript_},
-      {"prediction",
-       triage_ ? nlohmann::json{{"category", triage::to_string(triage_->prediction.category)},
-                                {"confidence", triage_->prediction.confidence}}
-               : nlohmann::json(nullptr)},
-      {"urgency", triage_ ? triage_->urgency : 0.0},
-      {"digit", digits.empty() ? nlohmann::json(nullptr) : nlohmann::json(digits.substr(0, 1))},
-      {"category", sum.category.empty() ? nlohmann::json(nullptr) : nlohmann::json(sum.category)},
-      {"department",
-       sum.department.empty() ? nlohmann::json(nullptr) : nlohmann::json(sum.department)},
-      {"instructions", decision_ ? decision_->department.instructions : ""},
-      {"forward_to", decision_ && !decision_->department.number.empty()
-                         ? nlohmann::json(decision_->department.number)
-                         : nlohmann::json(nullptr)},
-      {"action", action_taken_.empty() ? nlohmann::json(nullptr) : nlohmann::json(action_taken_)},
-      {"decided_because", decided_because_},
-      {"silent_prompted", silent_prompted_},
-      {"reasons", reasons},
-      {"audio",
-       {{"duration_s", stats.duration_s},
-        {"voiced_s", stats.voiced_s},
-        {"speech_segments", stats.speech_segments}}},
-      {"duration_s", duration_s_},
-      {"timings", timings}};
-  return j.dump(-1, ' ', false, kReplace);
+  std::sort(sorted, sorted + n, [](const auto* a, const auto* b) { return a->first < b->first; });
+  Object o(out);
+  for (std::size_t i = 0; i < n; ++i) {
+    o.num(sorted[i]->first, std::round(sorted[i]->second * 1000) / 1000);
+  }
 }
 
 }  // namespace spoofex::telephony

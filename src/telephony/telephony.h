@@ -36,6 +36,8 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 inline constexpr std::size_t kMaxFormParams = 256;
 // Decodes a form body; bad percent escapes and more than kMaxFormParams are errors.
 Result<Params> parse_form(std::string_view body);
+// The same into `out`, reusing the memory of the pairs it holds (a connection's buffer).
+Status parse_form(std::string_view body, Params& out);
 std::string form_encode(const Params& params);
 std::string url_encode(std::string_view s);
 Result<std::string> url_decode(std::string_view s, bool plus_is_space);
@@ -50,6 +52,22 @@ std::string twilio_signature(std::string_view url, const Params& params,
 // Compares in constant time; false for an empty header or token.
 bool signature_valid(std::string_view url, const Params& params, std::string_view auth_token,
                      std::string_view header);
+
+// The same for one auth token, keyed once and reusing its buffers; one per thread or
+// connection (not thread-safe). Throws only if OpenSSL has no HMAC-SHA1.
+class SignatureChecker {
+ public:
+  explicit SignatureChecker(std::string_view auth_token);
+  ~SignatureChecker();
+  SignatureChecker(const SignatureChecker&) = delete;
+  SignatureChecker& operator=(const SignatureChecker&) = delete;
+  std::string sign(std::string_view url, const Params& params);
+  bool valid(std::string_view url, const Params& params, std::string_view header);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 std::string base64_encode(std::span<const std::uint8_t> bytes);
 Result<std::vector<std::uint8_t>> base64_decode(std::string_view text);
@@ -237,6 +255,8 @@ class CallSession {
   audio::Verdict heard() const;
   audio::AudioAnalyzer& analyzer();
   bool evidence_complete(Clock::time_point now) const;
+  void write_reasons(std::string& out, const audio::Verdict& heard, bool blank) const;
+  void write_timings(std::string& out) const;
 
   std::string call_sid_;
   const SessionConfig& config_;
@@ -247,6 +267,7 @@ class CallSession {
 
   // what is known
   screening::Verdict screen_;
+  std::string caller_json_;  // screen_.caller as JSON, written once at answer()
   std::string from_raw_, started_at_;
   std::string status_ = "ringing";
   std::unique_ptr<audio::AudioAnalyzer> analyzer_;  // from the first audio on
