@@ -41,7 +41,8 @@ test: setup format-check build build-asan
 
 # The telephone-adapted speech model and the domain LM (about a minute; see scripts/adapt-model).
 model: build
-	@[ -f $(BUILD)/model/mllr_matrix ] || scripts/adapt-model $(BUILD)/spoofex $(BUILD)/model
+	@[ -f $(BUILD)/model/mllr_matrix ] && [ -f $(BUILD)/model/spoofex.dict ] || \
+	  scripts/adapt-model $(BUILD)/spoofex $(BUILD)/model
 
 bench: build
 	$(BUILD)/screen_bench

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "audio/audio.h"
 
@@ -18,6 +20,90 @@ TEST(WordErrorRateTest, CountsSubstitutionsDeletionsAndInsertions) {
   EXPECT_DOUBLE_EQ(word_error_rate("Help, Me!", "help me"), 0.0);
   EXPECT_DOUBLE_EQ(word_error_rate("", ""), 0.0);
   EXPECT_DOUBLE_EQ(word_error_rate("", "noise"), 1.0);
+}
+
+TEST(KeywordTest, RecallCountsEachSaidOccurrenceAtMostOnce) {
+  const std::set<std::string> kw = {"fire", "help", "knife"};
+  const auto c = count_keywords("Fire! fire, help us", "fire help help the house", kw);
+  EXPECT_EQ(c.said, 3u);   // fire twice, help once; "us" is no keyword
+  EXPECT_EQ(c.heard, 2u);  // one fire missed; the second "help" is not a second hit
+  EXPECT_EQ(count_keywords("a knife", "", kw).heard, 0u);
+  EXPECT_EQ(count_keywords("nothing decisive", "knife", kw).said, 0u);
+}
+
+TEST(KeywordTest, ListSkipsNotesAndAMissingListIsAnError) {
+  const std::string path = testing::TempDir() + "/keywords.txt";
+  std::ofstream(path) << "# emergency\nFire\nknife  # weapons\n\nbachao\n";
+  auto kw = load_keywords(path);
+  ASSERT_TRUE(kw.ok()) << kw.error();
+  EXPECT_EQ(*kw, (std::set<std::string>{"fire", "knife", "bachao"}));
+  EXPECT_FALSE(load_keywords(testing::TempDir() + "/missing.txt").ok());
+}
+
+TEST(KeywordTest, ProjectListHasEachCategorysDecisiveWords) {
+  auto kw = load_keywords(SPOOFEX_SOURCE_DIR "/data/speech/keywords.txt");
+  ASSERT_TRUE(kw.ok()) << kw.error();
+  for (const char* w : {"fire", "knife", "accident", "help", "bachao", "stolen", "fraud",
+                        "passport", "lottery", "kyc"}) {
+    EXPECT_TRUE(kw->count(w)) << w;
+  }
+}
+
+// Every word of the evaluation utterances and the keyword list can be recognised: it is in
+// CMUdict or in data/speech/extra.dict, whose phones are all the model's.
+TEST(PronunciationTest, ExtraDictionaryCoversTheEvaluationWordsWithModelPhones) {
+  std::set<std::string> phones;
+  {
+    std::ifstream f(kDefaultDictionary);
+    std::string line;
+    while (std::getline(f, line)) {
+      std::istringstream in(line);
+      std::string word, phone;
+      in >> word;
+      while (in >> phone) phones.insert(phone);
+    }
+  }
+  ASSERT_GT(phones.size(), 30u) << "install pocketsphinx-en-us (make setup)";
+  auto known = load_dictionary_words(kDefaultDictionary);
+  ASSERT_TRUE(known.ok()) << known.error();
+  std::ifstream extra(SPOOFEX_SOURCE_DIR "/data/speech/extra.dict");
+  ASSERT_TRUE(extra) << "data/speech/extra.dict";
+  std::string line;
+  while (std::getline(extra, line)) {
+    std::istringstream in(line);
+    std::string word, phone;
+    in >> word;
+    known->insert(word.substr(0, word.find('(')));
+    while (in >> phone) EXPECT_TRUE(phones.count(phone)) << phone << " in " << line;
+  }
+  std::ifstream calls(SPOOFEX_SOURCE_DIR "/data/speech/police_calls.tsv");
+  while (std::getline(calls, line)) {
+    std::istringstream text(line.substr(line.find('\t') + 1));
+    std::string w;
+    while (text >> w) EXPECT_TRUE(known->count(w)) << w << " in " << line;
+  }
+  auto kw = load_keywords(SPOOFEX_SOURCE_DIR "/data/speech/keywords.txt");
+  ASSERT_TRUE(kw.ok()) << kw.error();
+  for (const auto& w : *kw) EXPECT_TRUE(known->count(w)) << w;
+}
+
+// Issue 4: at least 200 police-line utterances, none of them in the LM's training text.
+TEST(EvaluationSetTest, PoliceCallsAreManyAndNotInTheLanguageModelText) {
+  auto read_texts = [](const std::string& path) {
+    std::set<std::string> out;
+    std::ifstream f(path);
+    std::string line;
+    while (std::getline(f, line)) {
+      const auto tab = line.find('\t');
+      if (tab != std::string::npos) out.insert(line.substr(tab + 1));
+    }
+    return out;
+  };
+  const auto calls = read_texts(SPOOFEX_SOURCE_DIR "/data/speech/police_calls.tsv");
+  const auto lm_text = read_texts(SPOOFEX_SOURCE_DIR "/data/triage/train.tsv");
+  EXPECT_GE(calls.size(), 200u);
+  ASSERT_GT(lm_text.size(), 1000u);
+  for (const auto& c : calls) EXPECT_FALSE(lm_text.count(c)) << c;
 }
 
 TEST(LanguageModelTest, ArpaHasKnownWordsOnlyAndSentenceMarks) {
@@ -112,6 +198,65 @@ TEST(PocketSphinxTest, DecodesARecordedTelephonePrompt) {
     EXPECT_GE(w.confidence, 0.0);
     EXPECT_LE(w.confidence, 1.0);
   }
+}
+
+TEST(PocketSphinxTest, DecoderOptionsReachTheDecoderOrFailClearly) {
+  EngineConfig cfg;
+  cfg.pool = 1;
+  cfg.decoder_options = "-ds 2 -topn 2";
+  EXPECT_TRUE(make_engine(cfg).ok());
+  cfg.decoder_options = "-no_such_option 3";
+  auto unknown = make_engine(cfg);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().find("-no_such_option"), std::string::npos) << unknown.error();
+  cfg.decoder_options = "-ds";
+  auto unpaired = make_engine(cfg);
+  ASSERT_FALSE(unpaired.ok());
+  EXPECT_NE(unpaired.error().find("pairs"), std::string::npos) << unpaired.error();
+}
+
+// Speech synthesised at 8 kHz through the telephone band, as a caller would sound.
+std::vector<std::int16_t> telephone_tts(const std::string& text) {
+  const std::string dir = testing::TempDir();
+  const std::string cmd = "espeak-ng -v en-us -w " + dir + "/tts.wav '" + text + "' && sox " + dir +
+                          "/tts.wav -r 8000 " + dir + "/tts8k.wav sinc 300-3400";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << "install espeak-ng and sox (make setup)";
+  auto rec = audio::read_wav(dir + "/tts8k.wav");
+  EXPECT_TRUE(rec.ok());
+  return rec.ok() ? rec->samples : std::vector<std::int16_t>{};
+}
+
+// With all the weight on a domain LM of a few sentences, the decoder can only say the
+// domain's words: the interpolated LM is the one searched. (General English alone hears
+// "what are you old" here.)
+TEST(PocketSphinxTest, InterpolatedDomainLmIsTheOneSearched) {
+  const std::set<std::string> vocab = {"there", "is",   "a",  "fire",  "in",   "the",
+                                       "house", "help", "me", "knife", "send", "police"};
+  const std::string arpa = testing::TempDir() + "/domain.arpa";
+  std::ofstream(arpa) << build_arpa(
+      {"there is a fire in the house", "help me", "send police", "there is a knife"}, vocab);
+  EngineConfig cfg;
+  cfg.pool = 1;
+  cfg.domain_language_model = arpa;
+  cfg.domain_weight = 1.0;
+  auto engine = make_engine(cfg);
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  auto r = (*engine)->recognizer();
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_TRUE((*r)->accept(telephone_tts("there is a fire in the house")).ok());
+  const Hypothesis h = (*r)->finish();
+  ASSERT_FALSE(h.words.empty());
+  for (const auto& w : h.words) EXPECT_TRUE(vocab.count(w.text)) << w.text << " in " << h.text;
+  EXPECT_NE(h.text.find("fire"), std::string::npos) << h.text;
+}
+
+TEST(PocketSphinxTest, DomainWeightOutsideZeroToOneIsRejected) {
+  EngineConfig cfg;
+  cfg.domain_language_model = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";
+  cfg.domain_weight = 1.5;
+  auto engine = make_engine(cfg);
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.error().find("domain_weight"), std::string::npos) << engine.error();
 }
 
 TEST(PocketSphinxTest, MissingModelFailsWithAClearMessage) {

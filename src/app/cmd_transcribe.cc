@@ -1,4 +1,5 @@
 #include <chrono>
+#include <ctime>
 #include <deque>
 #include <fstream>
 #include <optional>
@@ -20,7 +21,22 @@ struct TranscribeOptions {
   std::string frontend_out;
   std::string eval;
   bool each = false;
+  std::string keywords;  // empty: data/speech/keywords.txt
+  std::optional<std::string> domain_lm;
+  std::optional<double> domain_weight;
+  std::optional<std::string> decoder;
 };
+
+// The configured engine settings with this command's overrides.
+speech::EngineConfig engine_config(const Config& cfg, const TranscribeOptions& opt) {
+  speech::EngineConfig e = speech_config(cfg);
+  e.pool = 1;
+  if (opt.comfort_noise_dbfs) e.comfort_noise_dbfs = *opt.comfort_noise_dbfs;
+  if (opt.domain_lm) e.domain_language_model = *opt.domain_lm;
+  if (opt.domain_weight) e.domain_weight = *opt.domain_weight;
+  if (opt.decoder) e.decoder_options = *opt.decoder;
+  return e;
+}
 
 }  // namespace
 
@@ -76,14 +92,20 @@ Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Re
 
 namespace {
 
-// Word error rate over "path<TAB>reference" lines: the figure adaptation is judged by.
-int run_eval(speech::Engine& engine, const std::string& list, bool each) {
+// Word error rate and decisive-keyword recall over "path<TAB>reference" lines: the
+// figures each step of adaptation is judged by.
+int run_eval(speech::Engine& engine, const std::string& list, const std::string& keyword_list,
+             bool each) {
   std::ifstream in(list);
   if (!in) return fail("transcribe: cannot open '" + list + "'");
+  auto keywords = speech::load_keywords(keyword_list);
+  if (!keywords) return fail("transcribe: " + keywords.error());
   std::string line;
   double errors = 0, words = 0, audio_s = 0;
+  speech::KeywordCount kw;
   std::size_t n = 0;
   const auto t0 = std::chrono::steady_clock::now();
+  const std::clock_t cpu0 = std::clock();
   while (std::getline(in, line)) {
     const auto tab = line.find('\t');
     if (tab == std::string::npos) continue;
@@ -92,20 +114,34 @@ int run_eval(speech::Engine& engine, const std::string& list, bool each) {
     auto text = transcribe_recording(engine, *rec, true);
     if (!text) return fail(text.error(), kExitFailure);
     const std::string ref = line.substr(tab + 1);
-    if (each)
-      print_json({{"file", line.substr(0, tab)}, {"reference", ref}, {"transcript", *text}});
+    const auto k = speech::count_keywords(ref, *text, *keywords);
+    if (each) {
+      print_json({{"file", line.substr(0, tab)},
+                  {"reference", ref},
+                  {"transcript", *text},
+                  {"keywords_missed", k.said - k.heard}});
+    }
     const double ref_words = static_cast<double>(triage::tokenize(ref).size());
     errors += speech::word_error_rate(ref, *text) * ref_words;
     words += ref_words;
+    kw.said += k.said;
+    kw.heard += k.heard;
     audio_s += rec->duration_s();
     ++n;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // CPU time too: on a shared machine the wall clock measures the neighbours.
+  const double cpu_seconds = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   print_json({{"utterances", n},
               {"words", words},
               {"wer", words > 0 ? errors / words : 0.0},
+              {"keywords", kw.said},
+              {"keyword_recall",
+               kw.said > 0 ? static_cast<double>(kw.heard) / static_cast<double>(kw.said) : 1.0},
+              {"audio_s", audio_s},
               {"rtf", audio_s > 0 ? seconds / audio_s : 0.0},
+              {"cpu_rtf", audio_s > 0 ? cpu_seconds / audio_s : 0.0},
               {"engine", engine.name()}});
   return kExitOk;
 }
@@ -114,12 +150,11 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
   auto cfg = ctx.config();
   if (!cfg) return fail(cfg.error());
   if (!opt.eval.empty()) {
-    speech::EngineConfig ecfg = speech_config(*cfg);
-    ecfg.pool = 1;
-    if (opt.comfort_noise_dbfs) ecfg.comfort_noise_dbfs = *opt.comfort_noise_dbfs;
-    auto engine = speech::make_engine(ecfg);
+    auto engine = speech::make_engine(engine_config(*cfg, opt));
     if (!engine) return fail(engine.error(), kExitFailure);
-    return run_eval(**engine, opt.eval, opt.each);
+    return run_eval(**engine, opt.eval,
+                    opt.keywords.empty() ? data_dir() + "/speech/keywords.txt" : opt.keywords,
+                    opt.each);
   }
   auto rec = audio::read_wav(opt.wav);
   if (!rec) return fail("transcribe: " + rec.error());
@@ -131,10 +166,7 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
       return fail(st.error(), kExitFailure);
     return kExitOk;
   }
-  speech::EngineConfig ecfg = speech_config(*cfg);
-  ecfg.pool = 1;
-  if (opt.comfort_noise_dbfs) ecfg.comfort_noise_dbfs = *opt.comfort_noise_dbfs;
-  auto engine = speech::make_engine(ecfg);
+  auto engine = speech::make_engine(engine_config(*cfg, opt));
   if (!engine) return fail(engine.error(), kExitFailure);
   const auto t0 = std::chrono::steady_clock::now();
   auto text = transcribe_recording(**engine, *rec, !opt.ungated);
@@ -159,6 +191,15 @@ void add_transcribe_command(CLI::App& app, const Context& ctx, int& exit_code) {
   cmd->add_option("--eval", opt->eval, "word error rate over a list of path<TAB>reference lines")
       ->excludes(file);
   cmd->add_flag("--each", opt->each, "with --eval: also print each file's transcript");
+  cmd->add_option(
+      "--keywords", opt->keywords,
+      "with --eval: decisive keywords whose recall to report (data/speech/keywords.txt)");
+  cmd->add_option("--domain-lm", opt->domain_lm,
+                  "domain language model (ARPA) to interpolate with the configured one");
+  cmd->add_option("--domain-weight", opt->domain_weight, "weight of --domain-lm, 0..1")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--decoder", opt->decoder,
+                  "PocketSphinx search settings, '-name value' pairs (e.g. '-ds 2 -topn 2')");
   cmd->add_option("--comfort-noise", opt->comfort_noise_dbfs,
                   "dBFS of the noise added above 4 kHz for the wideband model (0: none)")
       ->check(CLI::Range(-120.0, 0.0));

@@ -128,6 +128,10 @@ Result<Config> load_config(const std::string& path) {
     sp.dictionary = t["speech"]["dictionary"].value_or(sp.dictionary);
     sp.language_model = t["speech"]["language_model"].value_or(sp.language_model);
     sp.mllr = t["speech"]["mllr"].value_or(sp.mllr);
+    sp.domain_language_model =
+        t["speech"]["domain_language_model"].value_or(sp.domain_language_model);
+    sp.domain_weight = t["speech"]["domain_weight"].value_or(sp.domain_weight);
+    sp.decoder_options = t["speech"]["decoder_options"].value_or(sp.decoder_options);
     sp.vosk_library = t["speech"]["vosk_library"].value_or(sp.vosk_library);
     sp.comfort_noise_dbfs = t["speech"]["comfort_noise_dbfs"].value_or(sp.comfort_noise_dbfs);
     sp.pool = static_cast<unsigned>(t["speech"]["pool"].value_or<int64_t>(sp.pool));

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 
 #include "audio/audio.h"
 #include "speech/engines.h"
@@ -126,22 +128,84 @@ class PocketSphinxEngine final : public Engine {
   std::string_view name() const override { return "pocketsphinx"; }
 
   Result<Decoder> load() {
-    cmd_ln_t* config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", cfg_.model_dir.c_str(), "-lm",
-                                   cfg_.language_model.c_str(), "-dict", cfg_.dictionary.c_str(),
-                                   "-logfn", "/dev/null", "-samprate", "16000", nullptr);
-    if (config && !cfg_.mllr.empty()) cmd_ln_set_str_r(config, "-mllr", cfg_.mllr.c_str());
-    if (!config) return Error{"pocketsphinx: bad configuration"};
+    auto args = arguments();
+    if (!args) return Error{args.error()};
+    std::vector<char*> argv;
+    for (auto& a : *args) argv.push_back(a.data());
+    cmd_ln_t* config =
+        cmd_ln_parse_r(nullptr, ps_args(), static_cast<int32>(argv.size()), argv.data(), TRUE);
+    if (!config) return Error{"pocketsphinx: bad decoder options '" + cfg_.decoder_options + "'"};
     ps_decoder_t* ps = ps_init(config);
     cmd_ln_free_r(config);  // the decoder holds its own reference
     if (!ps) {
       return Error{"pocketsphinx: cannot load the model from " + cfg_.model_dir + " (dictionary " +
                    cfg_.dictionary + ", language model " + cfg_.language_model + ")"};
     }
+    Decoder d(ps);
+    if (!cfg_.domain_language_model.empty()) {
+      if (auto st = use_interpolated_lm(ps); !st) return Error{st.error()};
+    }
     std::call_once(cmn_once_, [&] {
       const cmn_t* cmn = ps_get_feat(ps)->cmn_struct;
       if (cmn) initial_cmn_.assign(cmn->cmn_mean, cmn->cmn_mean + cmn->veclen);
     });
-    return Decoder(ps);
+    return d;
+  }
+
+  // The decoder's command line: the model, then kDefaultDecoderOptions overridden by
+  // the configured options, each name once (PocketSphinx rejects repeats).
+  Result<std::vector<std::string>> arguments() const {
+    std::map<std::string, std::string> opts = {{"-hmm", cfg_.model_dir},
+                                               {"-dict", cfg_.dictionary},
+                                               {"-logfn", "/dev/null"},
+                                               {"-samprate", "16000"}};
+    if (cfg_.domain_language_model.empty()) opts["-lm"] = cfg_.language_model;
+    if (!cfg_.mllr.empty()) opts["-mllr"] = cfg_.mllr;
+    for (const std::string* list : {&kDefaultOptions, &cfg_.decoder_options}) {
+      std::istringstream in(*list);
+      std::string name, value;
+      while (in >> name) {
+        if (name.size() < 2 || name[0] != '-' || !(in >> value)) {
+          return Error{"pocketsphinx: decoder options must be '-name value' pairs, not '" + *list +
+                       "'"};
+        }
+        opts[name] = value;
+      }
+    }
+    std::vector<std::string> args;
+    for (const auto& [name, value] : opts) {
+      args.push_back(name);
+      args.push_back(value);
+    }
+    return args;
+  }
+
+  // Linear interpolation of the domain LM with general English: the domain LM knows
+  // how callers to a police line talk, the general one every other word they use.
+  Status use_interpolated_lm(ps_decoder_t* ps) const {
+    cmd_ln_t* config = ps_get_config(ps);
+    logmath_t* lmath = ps_get_logmath(ps);
+    ngram_model_t* models[2] = {
+        ngram_model_read(config, cfg_.language_model.c_str(), NGRAM_AUTO, lmath),
+        ngram_model_read(config, cfg_.domain_language_model.c_str(), NGRAM_AUTO, lmath)};
+    if (!models[0] || !models[1]) {
+      for (auto* m : models)
+        if (m) ngram_model_free(m);
+      return Error{"pocketsphinx: cannot read the language models " + cfg_.language_model +
+                   " and " + cfg_.domain_language_model};
+    }
+    char general[] = "general", domain[] = "domain";
+    char* names[2] = {general, domain};
+    const float32 weights[2] = {static_cast<float32>(1.0 - cfg_.domain_weight),
+                                static_cast<float32>(cfg_.domain_weight)};
+    ngram_model_t* set = ngram_model_set_init(config, models, names, weights, 2);
+    if (!set) return Error{"pocketsphinx: cannot interpolate the language models"};
+    const int rv = ps_set_lm(ps, "spoofex", set);
+    ngram_model_free(set);  // the search holds its own reference
+    if (rv < 0 || ps_set_search(ps, "spoofex") < 0) {
+      return Error{"pocketsphinx: cannot search with the interpolated language model"};
+    }
+    return Ok{};
   }
 
   Status warm() {
@@ -185,6 +249,7 @@ class PocketSphinxEngine final : public Engine {
   }
 
  private:
+  const std::string kDefaultOptions = kDefaultDecoderOptions;
   EngineConfig cfg_;
   std::mutex mu_;
   std::vector<Decoder> idle_;
@@ -216,7 +281,11 @@ Result<std::unique_ptr<Engine>> make_pocketsphinx(EngineConfig cfg) {
   if (cfg.model_dir.empty()) cfg.model_dir = base + "/en-us";
   if (cfg.dictionary.empty()) cfg.dictionary = base + "/cmudict-en-us.dict";
   if (cfg.language_model.empty()) cfg.language_model = base + "/en-us.lm.bin";
-  for (const auto& p : {cfg.model_dir, cfg.dictionary, cfg.language_model, cfg.mllr}) {
+  if (cfg.domain_weight < 0 || cfg.domain_weight > 1) {
+    return Error{"pocketsphinx: domain_weight must be in [0, 1]"};
+  }
+  for (const auto& p :
+       {cfg.model_dir, cfg.dictionary, cfg.language_model, cfg.mllr, cfg.domain_language_model}) {
     if (p.empty()) continue;
     if (!fs::exists(p)) {
       return Error{"pocketsphinx: '" + p +

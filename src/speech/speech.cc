@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <map>
 
 #include "speech/engines.h"
 
@@ -44,6 +46,34 @@ double word_error_rate(std::string_view reference, std::string_view hypothesis) 
     std::swap(prev, cur);
   }
   return static_cast<double>(prev[h.size()]) / static_cast<double>(r.size());
+}
+
+Result<std::set<std::string>> load_keywords(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return Error{"cannot open keyword list '" + path + "'"};
+  std::set<std::string> out;
+  std::string line;
+  while (std::getline(f, line)) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    for (auto& w : words(line)) out.insert(std::move(w));
+  }
+  if (out.empty()) return Error{"keyword list '" + path + "' has no words"};
+  return out;
+}
+
+KeywordCount count_keywords(std::string_view reference, std::string_view hypothesis,
+                            const std::set<std::string>& keywords) {
+  std::map<std::string, std::size_t> said, heard;
+  for (auto& w : words(reference))
+    if (keywords.count(w)) ++said[w];
+  for (auto& w : words(hypothesis))
+    if (said.count(w)) ++heard[w];
+  KeywordCount c;
+  for (const auto& [w, n] : said) {
+    c.said += n;
+    c.heard += std::min(n, heard[w]);
+  }
+  return c;
 }
 
 }  // namespace spoofex::speech

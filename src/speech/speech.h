@@ -49,14 +49,31 @@ struct EngineConfig {
   std::string engine = "pocketsphinx";  // or "vosk"
   std::string model_dir;                // pocketsphinx: acoustic model dir; vosk: model dir
   std::string dictionary;               // pocketsphinx pronunciation dictionary
-  std::string language_model;           // pocketsphinx LM (ARPA or binary)
-  std::string mllr;                     // pocketsphinx MLLR transform (scripts/adapt-model)
+  std::string language_model;           // pocketsphinx LM (ARPA or binary): general English
+  // A domain LM (spoofex lm) interpolated linearly with `language_model`:
+  // P(w|h) = domain_weight * P_domain(w|h) + (1 - domain_weight) * P_general(w|h).
+  // Empty: `language_model` alone.
+  std::string domain_language_model;
+  double domain_weight = 0.5;
+  std::string mllr;  // pocketsphinx MLLR transform (scripts/adapt-model)
   // Telephone audio has nothing above 4 kHz, where a 16 kHz model expects energy:
   // after upsampling, add faint noise there (dBFS; 0 turns it off).
   double comfort_noise_dbfs = -38;
+  // PocketSphinx search settings as "-name value" pairs, over kDefaultDecoderOptions
+  // (e.g. "-ds 1 -maxhmmpf 30000" for accuracy at twice the cost); see `pocketsphinx_continuous
+  // -h`.
+  std::string decoder_options;
   unsigned pool = 4;         // decoders kept loaded, so a new call starts in milliseconds
   std::string vosk_library;  // libvosk.so (npm package "vosk"); see the README
 };
+
+// The search settings spoofex decodes with unless told otherwise: PocketSphinx's full
+// search without the second (flat-lexicon) pass and with a longer phonetic lookahead,
+// which measured as accurate as the full search at about 0.8 of its cost. Narrower beams
+// ("-beam 1e-40 -wbeam 1e-24 -pbeam 1e-40 -topn 2 -maxhmmpf 3000") reach a real-time
+// factor under 0.1 but lose a third of the decisive keywords (issue 4's closing note;
+// bench/speech_bench.cc and scripts/speech-eval measure both).
+inline constexpr const char* kDefaultDecoderOptions = "-fwdflat no -pl_window 10";
 
 class Engine {
  public:
@@ -91,5 +108,17 @@ Status check_vosk_library(const std::string& path);
 // Word error rate of `hypothesis` against `reference` (lower-cased word tokens):
 // (substitutions + deletions + insertions) / reference words.
 double word_error_rate(std::string_view reference, std::string_view hypothesis);
+
+// The decisive keywords (data/speech/keywords.txt): one word a line, '#' starts a note.
+Result<std::set<std::string>> load_keywords(const std::string& path);
+
+// How many of the keyword occurrences in `reference` the `hypothesis` also has (each
+// keyword counted at most as often as the hypothesis says it): recall = heard / said.
+struct KeywordCount {
+  std::size_t said = 0;
+  std::size_t heard = 0;
+};
+KeywordCount count_keywords(std::string_view reference, std::string_view hypothesis,
+                            const std::set<std::string>& keywords);
 
 }  // namespace spoofex::speech
