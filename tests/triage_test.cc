@@ -1035,6 +1035,19 @@ TEST_F(DecideTest, PossibleEmergency) {
   expect(s, "emergency", "operator_review", "possible_emergency");
 }
 
+TEST_F(DecideTest, PossibleEmergencyThresholdComesFromThePolicy) {
+  const Prediction p = prediction({0.3, 0.5, 0.1, 0.1});
+  Signals s;
+  s.prediction = &p;
+  s.digits = "2";
+  FusionPolicy strict;
+  strict.possible_emergency = 0.35;  // 0.3 no longer counts: the key and the words decide
+  const Decision d = decide(s, deps_, strict);
+  ASSERT_FALSE(d.reasons.empty());
+  EXPECT_EQ(d.reasons.front().code, "digit_agrees");
+  EXPECT_EQ(d.category, "inquiry");
+}
+
 TEST_F(DecideTest, BlankCall) {
   Signals s;
   s.blank = true;

@@ -7,6 +7,8 @@ Each file mixes three kinds of line:
           appended after train's other lines (so train.tsv's first lines, the test file and the
           recogniser readings of train.tsv keep their places); none may be a near duplicate of a
           test line
+  round 3 the same again, data/triage/handwritten/train3/<label>.txt, appended after the round-2 lines
+          only with --round3 (not in the committed train.tsv: data/triage/README.md says why)
   frame   slot-filled frames (frames.py), a minority; train and test have separate frames and slot values
   public  rows from the public datasets in --shared (public_data.py), lightly cleaned
 
@@ -196,17 +198,17 @@ def report(name, rows):
     print("| **total** | " + " | ".join(f"{by_label[l]} ({100 * by_label[l] / total:.1f}%)" for l in LABELS)
           + f" | {total} |")
     public = sum(1 for r in rows if r["source"] not in ("hand-written", "hand-written, round 2",
-                                                        "slot-filled frame"))
+                                                        "hand-written, round 3", "slot-filled frame"))
     framed = sum(1 for r in rows if r["source"] == "slot-filled frame")
     print(f"public share {100 * public / total:.1f}%  slot-filled share {100 * framed / total:.1f}%")
 
 
-def round_two(train, test):
-    """Round-2 training lines, shuffled by their own generator so that adding some changes neither
-    the order of the earlier train lines nor anything in test. A near duplicate of a test line
-    stops the build: rewrite the line rather than let it leak."""
+def later_round(split, source, seed, train, test):
+    """A later round of training lines (handwritten/<split>/), shuffled by its own generator so that
+    adding some changes neither the order of the earlier train lines nor anything in test. A near
+    duplicate of a test line stops the build: rewrite the line rather than let it leak."""
     known = {asr_style(r["text"]) for r in train}
-    rows = [r for r in dedupe(read_handwritten("train2", "hand-written, round 2"))
+    rows = [r for r in dedupe(read_handwritten(split, source))
             if asr_style(r["text"]) not in known]
     test_index = NearestIndex(r["text"] for r in test)
     leaks = [r for r in rows if test_index.has_near_duplicate(r["text"])]
@@ -215,13 +217,25 @@ def round_two(train, test):
     if leaks:
         raise SystemExit(1)
     rows.sort(key=lambda r: (r["label"], r["text"]))
-    random.Random(SEED + 2).shuffle(rows)
+    random.Random(seed).shuffle(rows)
     return rows
+
+
+def round_two(train, test):
+    """Round-2 training lines (handwritten/train2/), after the other train lines."""
+    return later_round("train2", "hand-written, round 2", SEED + 2, train, test)
+
+
+def round_three(train, test):
+    """Round-3 training lines (handwritten/train3/), after the round-2 lines; train includes those."""
+    return later_round("train3", "hand-written, round 3", SEED + 3, train, test)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", default="/work/shared/data", help="folder holding the public datasets")
+    ap.add_argument("--round3", action="store_true",
+                    help="append handwritten/train3/ too (not in the committed train.tsv: see README)")
     ap.add_argument("--out", default=str(REPO / "data" / "triage"))
     args = ap.parse_args()
     out_dir = Path(args.out)
@@ -241,6 +255,8 @@ def main():
     train = write(train, out_dir, "train", rng)
     test = write(test, out_dir, "test", rng)
     train = train + round_two(train, test)
+    if args.round3:
+        train = train + round_three(train, test)
     write(train, out_dir, "train", random.Random(0), shuffle=False)
     write_provenance([("train", train), ("test", test)], out_dir)
     report("train", train)

@@ -120,8 +120,18 @@ Result<Config> load_config(const std::string& path) {
     cfg.distress_path = t["triage"]["distress"].value_or(cfg.distress_path);
     cfg.afinn_path = t["triage"]["afinn"].value_or(cfg.afinn_path);
     cfg.fusion.high_urgency = t["triage"]["high_urgency"].value_or(cfg.fusion.high_urgency);
+    cfg.fusion.possible_emergency =
+        t["triage"]["possible_emergency"].value_or(cfg.fusion.possible_emergency);
     cfg.fusion.accept_min_confidence =
         t["triage"]["accept_min_confidence"].value_or(cfg.fusion.accept_min_confidence);
+    for (const double v : {cfg.fusion.high_urgency, cfg.fusion.possible_emergency,
+                           cfg.fusion.accept_min_confidence}) {
+      if (!(v >= 0.0 && v <= 1.0)) {
+        return Error{"config '" + path +
+                     "': triage.high_urgency, possible_emergency and accept_min_confidence "
+                     "must be 0..1"};
+      }
+    }
     auto& sp = cfg.speech;
     sp.engine = t["speech"]["engine"].value_or(sp.engine);
     sp.model_dir = t["speech"]["model_dir"].value_or(sp.model_dir);

@@ -68,7 +68,7 @@ Decision decide(const Signals& s, const Departments& deps, const FusionPolicy& p
                     (s.danger_words.empty() ? std::string("distress") : s.danger_words) +
                     "), urgency " + pct(s.urgency));
   }
-  if (p && p->scores[0] >= 0.25 && !said.empty() && said != "emergency") {
+  if (p && p->scores[0] >= policy.possible_emergency && !said.empty() && said != "emergency") {
     // The words lean towards an emergency that the key denies: a human decides.
     return review("emergency", deps, "possible_emergency",
                   "words suggest an emergency (" + pct(p->scores[0]) +

@@ -180,6 +180,8 @@ struct FusionPolicy {
   double emergency_min_confidence = 0.5;  // a prediction this sure of emergency wins
   double high_urgency = 0.6;              // urgency at or above this is an emergency
   double danger_urgency = 0.3;            // "words of danger": spam never wins over them
+  // An emergency score this high, against a key that says otherwise, goes to a human.
+  double possible_emergency = 0.25;
   double spam_min_confidence = 0.8;
   double accept_min_confidence = 0.6;  // below this, without a digit, a human decides
   std::string silent_solution = "55";

@@ -277,6 +277,13 @@ TEST_F(CliTest, MalformedConfigIsAClearError) {
   EXPECT_NE(r.err.find("bad.toml"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, TriageThresholdOutOfRangeIsAClearError) {
+  const fs::path cfg = write("t.toml", "[triage]\npossible_emergency = 1.5\n");
+  const CommandRun r = spoofex("--config " + cfg.string() + " screen --from 9876543210");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("possible_emergency"), std::string::npos) << r.err;
+}
+
 }  // namespace
 
 namespace {
