@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "audio/audio.h"
@@ -29,6 +30,9 @@ TEST(KeywordTest, RecallCountsEachSaidOccurrenceAtMostOnce) {
   EXPECT_EQ(c.heard, 2u);  // one fire missed; the second "help" is not a second hit
   EXPECT_EQ(count_keywords("a knife", "", kw).heard, 0u);
   EXPECT_EQ(count_keywords("nothing decisive", "knife", kw).said, 0u);
+  EXPECT_EQ(c.false_alarms, 1u);  // the second "help"
+  EXPECT_EQ(count_keywords("nothing decisive", "knife knife", kw).false_alarms, 2u);
+  EXPECT_EQ(count_keywords("a knife", "a knife", kw).false_alarms, 0u);
 }
 
 TEST(KeywordTest, ListSkipsNotesAndAMissingListIsAnError) {
@@ -115,6 +119,40 @@ TEST(LanguageModelTest, ArpaHasKnownWordsOnlyAndSentenceMarks) {
   EXPECT_NE(arpa.find("help help"), std::string::npos);
   EXPECT_EQ(arpa.find("xyzzy"), std::string::npos) << "unknown words cannot be recognised";
   EXPECT_NE(arpa.find("\\end\\"), std::string::npos);
+}
+
+// Unigram log10 probabilities of an ARPA text, by word.
+std::map<std::string, double> unigrams(const std::string& arpa) {
+  std::map<std::string, double> out;
+  std::istringstream in(arpa);
+  std::string line;
+  bool in_unigrams = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("\\", 0) == 0) in_unigrams = line == "\\1-grams:";
+    std::istringstream fields(line);
+    double lp = 0;
+    std::string word;
+    if (in_unigrams && fields >> lp >> word) out[word] = lp;
+  }
+  return out;
+}
+
+TEST(LanguageModelTest, BoostedKeywordsGainUnigramMassAndTheRestStillSumsToOne) {
+  const std::set<std::string> known = {"there", "is", "a", "fire", "help", "the", "shop"};
+  const std::vector<std::string> text = {"there is a fire", "help help", "the shop is there"};
+  const auto plain = unigrams(build_arpa(text, known));
+  const auto boosted = unigrams(build_arpa(text, known, {"fire", "help"}, 10.0));
+  ASSERT_EQ(plain.size(), boosted.size());
+  // Ten times the others' share: log10(10) apart, after renormalising took from all alike.
+  const double shop = boosted.at("shop") - plain.at("shop");
+  EXPECT_LT(shop, 0);
+  EXPECT_NEAR(boosted.at("fire") - plain.at("fire") - shop, 1.0, 1e-4);
+  EXPECT_NEAR(boosted.at("help") - plain.at("help") - shop, 1.0, 1e-4);
+  for (const auto* lm : {&plain, &boosted}) {
+    double sum = 0;
+    for (const auto& [w, lp] : *lm) sum += w == "<s>" ? 0 : std::pow(10.0, lp);
+    EXPECT_NEAR(sum, 1.0, 1e-3);
+  }
 }
 
 TEST(NarrowbandFrontEndTest, DoublesTheRateAndLeavesTheSpeechBandAlone) {

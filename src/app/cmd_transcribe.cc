@@ -3,6 +3,7 @@
 #include <deque>
 #include <fstream>
 #include <optional>
+#include <set>
 
 #include "app/commands.h"
 #include "audio/audio.h"
@@ -119,13 +120,15 @@ int run_eval(speech::Engine& engine, const std::string& list, const std::string&
       print_json({{"file", line.substr(0, tab)},
                   {"reference", ref},
                   {"transcript", *text},
-                  {"keywords_missed", k.said - k.heard}});
+                  {"keywords_missed", k.said - k.heard},
+                  {"keywords_false", k.false_alarms}});
     }
     const double ref_words = static_cast<double>(triage::tokenize(ref).size());
     errors += speech::word_error_rate(ref, *text) * ref_words;
     words += ref_words;
     kw.said += k.said;
     kw.heard += k.heard;
+    kw.false_alarms += k.false_alarms;
     audio_s += rec->duration_s();
     ++n;
   }
@@ -139,6 +142,7 @@ int run_eval(speech::Engine& engine, const std::string& list, const std::string&
               {"keywords", kw.said},
               {"keyword_recall",
                kw.said > 0 ? static_cast<double>(kw.heard) / static_cast<double>(kw.said) : 1.0},
+              {"keyword_false_alarms", kw.false_alarms},
               {"audio_s", audio_s},
               {"rtf", audio_s > 0 ? seconds / audio_s : 0.0},
               {"cpu_rtf", audio_s > 0 ? cpu_seconds / audio_s : 0.0},
@@ -225,6 +229,8 @@ struct LmOptions {
   std::string data;
   std::string out;
   std::string dictionary = speech::kDefaultDictionary;
+  std::string keywords;  // boosted when keyword_boost != 1
+  double keyword_boost = 1.0;
 };
 
 int run_lm(const LmOptions& opt) {
@@ -234,7 +240,13 @@ int run_lm(const LmOptions& opt) {
   if (!known) return fail(known.error(), kExitFailure);
   std::vector<std::string> sentences;
   for (const auto& e : *examples) sentences.push_back(e.text);
-  const std::string arpa = speech::build_arpa(sentences, *known);
+  std::set<std::string> boosted;
+  if (!opt.keywords.empty()) {
+    auto kw = speech::load_keywords(opt.keywords);
+    if (!kw) return fail("lm: " + kw.error());
+    boosted.insert(kw->begin(), kw->end());
+  }
+  const std::string arpa = speech::build_arpa(sentences, *known, boosted, opt.keyword_boost);
   std::ofstream f(opt.out, std::ios::binary | std::ios::trunc);
   if (!(f << arpa)) return fail("lm: cannot write '" + opt.out + "'", kExitFailure);
   print_json({{"out", opt.out}, {"sentences", sentences.size()}, {"bytes", arpa.size()}});
@@ -264,6 +276,11 @@ void add_lm_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--out", opt->out, "the ARPA file to write")->required();
   cmd->add_option("--dictionary", opt->dictionary, "pronunciation dictionary (cmudict format)");
+  cmd->add_option("--keywords", opt->keywords,
+                  "words to boost, one a line (data/speech/keywords.txt)");
+  cmd->add_option("--keyword-boost", opt->keyword_boost,
+                  "multiply the keywords' unigram probability by this (1: no boost)")
+      ->check(CLI::Range(1.0, 1000.0));
   cmd->callback([&exit_code, opt] { exit_code = run_lm(*opt); });
 }
 

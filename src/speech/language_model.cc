@@ -31,7 +31,8 @@ Result<std::set<std::string>> load_dictionary_words(const std::string& path) {
 }
 
 std::string build_arpa(const std::vector<std::string>& sentences,
-                       const std::set<std::string>& known) {
+                       const std::set<std::string>& known, const std::set<std::string>& boosted,
+                       double boost) {
   std::map<std::string, double> uni;
   std::map<std::pair<std::string, std::string>, double> bi;
   double tokens = 0;
@@ -61,10 +62,18 @@ std::string build_arpa(const std::vector<std::string>& sentences,
     }
     close();
   }
-  // Unigrams: add-one over the seen vocabulary, so every word keeps some mass.
-  const double vocab = static_cast<double>(uni.size());
+  // Unigrams: add-one over the seen vocabulary but <s> (never predicted), so every word
+  // keeps some mass.
+  const double vocab = static_cast<double>(uni.size()) - 1;
   std::map<std::string, double> p_uni;
   for (const auto& [w, c] : uni) p_uni[w] = (w == "<s>" ? 0.0 : c + 1) / (tokens + vocab);
+  // Boosted words (the decisive keywords) get `boost` times their unigram share, and the
+  // rest give it up: a context that backs off to unigrams then prefers them.
+  if (boost != 1.0 && !boosted.empty()) {
+    double total = 0;
+    for (auto& [w, p] : p_uni) total += p *= boosted.count(w) ? boost : 1.0;
+    for (auto& [w, p] : p_uni) p /= total;
+  }
   std::map<std::string, double> history, types, seen_mass;
   for (const auto& [k, c] : bi) {
     history[k.first] += c;

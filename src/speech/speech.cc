@@ -67,12 +67,14 @@ KeywordCount count_keywords(std::string_view reference, std::string_view hypothe
   for (auto& w : words(reference))
     if (keywords.count(w)) ++said[w];
   for (auto& w : words(hypothesis))
-    if (said.count(w)) ++heard[w];
+    if (keywords.count(w)) ++heard[w];
   KeywordCount c;
-  for (const auto& [w, n] : said) {
-    c.said += n;
-    c.heard += std::min(n, heard[w]);
+  for (const auto& [w, n] : heard) {
+    const std::size_t s = said.count(w) ? said[w] : 0;
+    c.heard += std::min(n, s);
+    c.false_alarms += n > s ? n - s : 0;
   }
+  for (const auto& [w, n] : said) c.said += n;
   return c;
 }
 

@@ -68,12 +68,14 @@ struct EngineConfig {
 };
 
 // The search settings spoofex decodes with unless told otherwise: PocketSphinx's full
-// search without the second (flat-lexicon) pass and with a longer phonetic lookahead,
-// which measured as accurate as the full search at about 0.8 of its cost. Narrower beams
-// ("-beam 1e-40 -wbeam 1e-24 -pbeam 1e-40 -topn 2 -maxhmmpf 3000") reach a real-time
-// factor under 0.1 but lose a third of the decisive keywords (issue 4's closing note;
-// bench/speech_bench.cc and scripts/speech-eval measure both).
-inline constexpr const char* kDefaultDecoderOptions = "-fwdflat no -pl_window 10";
+// search without the second (flat-lexicon) pass, with a longer phonetic lookahead, and at
+// most 10,000 active HMMs and 20 word exits per frame. On the tuning set (scripts/speech-eval
+// dev) the caps gave keyword recall 0.773 -> 0.784 and WER 0.568 -> 0.560 at about 0.8 of
+// the CPU. Narrower beams ("-beam 1e-40 -wbeam 1e-24 -pbeam 1e-40 -topn 2 -maxhmmpf 3000")
+// reach a real-time factor under 0.1 but lose a third of the decisive keywords
+// (data/speech/README.md; bench/speech_bench.cc and scripts/speech-eval measure both).
+inline constexpr const char* kDefaultDecoderOptions =
+    "-fwdflat no -pl_window 10 -maxhmmpf 10000 -maxwpf 20";
 
 class Engine {
  public:
@@ -92,9 +94,11 @@ Result<std::unique_ptr<Engine>> make_engine(const EngineConfig& config);
 
 // The words a PocketSphinx pronunciation dictionary (cmudict format) knows.
 Result<std::set<std::string>> load_dictionary_words(const std::string& path);
-// A bigram ARPA language model of `sentences`, over the `known` words only.
+// A bigram ARPA language model of `sentences`, over the `known` words only. The
+// unigram probabilities of the `boosted` words are multiplied by `boost` (renormalised).
 std::string build_arpa(const std::vector<std::string>& sentences,
-                       const std::set<std::string>& known);
+                       const std::set<std::string>& known,
+                       const std::set<std::string>& boosted = {}, double boost = 1.0);
 inline constexpr const char* kDefaultDictionary =
     "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";
 
@@ -117,6 +121,7 @@ Result<std::set<std::string>> load_keywords(const std::string& path);
 struct KeywordCount {
   std::size_t said = 0;
   std::size_t heard = 0;
+  std::size_t false_alarms = 0;  // keyword occurrences in the hypothesis beyond the reference's
 };
 KeywordCount count_keywords(std::string_view reference, std::string_view hypothesis,
                             const std::set<std::string>& keywords);
