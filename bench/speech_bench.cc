@@ -82,7 +82,8 @@ void BM_DecodeTelephoneSpeech(benchmark::State& state, std::string decoder) {
 BENCHMARK_CAPTURE(BM_DecodeTelephoneSpeech, defaults, std::string())
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2);
-BENCHMARK_CAPTURE(BM_DecodeTelephoneSpeech, full_search, std::string("-fwdflat yes -pl_window 5"))
+BENCHMARK_CAPTURE(BM_DecodeTelephoneSpeech, full_search,
+                  std::string("-fwdflat yes -pl_window 5 -maxhmmpf 30000 -maxwpf -1"))
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2);
 BENCHMARK_CAPTURE(BM_DecodeTelephoneSpeech, narrow_beams,
