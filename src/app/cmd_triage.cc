@@ -189,6 +189,7 @@ Result<std::vector<std::string>> provenance_groups(const std::string& provenance
   std::vector<std::string> groups(n);
   for (std::size_t i = 0; i < n; ++i) groups[i] = "line " + std::to_string(i + 1);
   std::string row;
+  std::size_t matched = 0;
   while (std::getline(in, row)) {
     std::istringstream ls(row);
     std::string f, line, label, source, origin;
@@ -199,6 +200,7 @@ Result<std::vector<std::string>> provenance_groups(const std::string& provenance
     }
     const std::size_t k = std::strtoul(line.c_str(), nullptr, 10);
     if (k < 1 || k > n) continue;
+    ++matched;
     const auto hash = origin.find("#line=");
     if (source.starts_with("hand-written") && hash != std::string::npos) {
       const std::string path = origin.substr(0, hash);
@@ -207,6 +209,12 @@ Result<std::vector<std::string>> provenance_groups(const std::string& provenance
     } else {
       groups[k - 1] = origin;
     }
+  }
+  // Rows name their file by its name alone: a copy under another name would otherwise
+  // be cross-validated ungrouped, and score too well, without a word.
+  if (matched == 0) {
+    return Error{"'" + provenance + "' has no rows for '" + file +
+                 "' (its first column names the data file; copy both under the same names)"};
   }
   return groups;
 }

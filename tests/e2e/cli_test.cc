@@ -457,6 +457,24 @@ TEST_F(CliTest, TrainSaysWhichModelAndShiftItChoseAndEvalCrossValidates) {
   EXPECT_EQ(cj["n"], 12);
   EXPECT_GE(cj["macro_f1"].get<double>(), 0.0);
   EXPECT_LE(cj["macro_f1"].get<double>(), 1.0);
+
+  // Grouped: provenance rows name the data file; a provenance of another file is an error,
+  // not a silently ungrouped (and flattering) figure.
+  const fs::path groups =
+      write("provenance.tsv",
+            "file\tline\tlabel\tsource\torigin\n"
+            "cv.tsv\t1\temergency\tframe\tf1\ncv.tsv\t2\temergency\tframe\tf1\n");
+  const CommandRun grouped =
+      spoofex("eval --cv 3 --json --data " + data.string() + " --groups " + groups.string());
+  ASSERT_EQ(grouped.exit_code, 0) << grouped.err;
+  EXPECT_TRUE(grouped.only()["grouped"].get<bool>());
+  const fs::path other = write("other.tsv",
+                               "file\tline\tlabel\tsource\torigin\n"
+                               "train.tsv\t1\temergency\tframe\tf1\n");
+  const CommandRun wrong =
+      spoofex("eval --cv 3 --json --data " + data.string() + " --groups " + other.string());
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.err.find("has no rows for 'cv.tsv'"), std::string::npos) << wrong.err;
 }
 
 TEST_F(CliTest, ExportCsvOfAnEmptyDatabaseIsJustTheHeader) {
