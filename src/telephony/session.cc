@@ -21,7 +21,10 @@
 namespace spoofex::telephony {
 namespace {
 
-constexpr std::size_t kPreRollSamples = 8000 * 3 / 10;  // 300 ms before speech starts
+// Audio kept from before speech is declared: the analyzer declares it up to 0.6 s after the
+// first voiced frame, and a clipped first word ("someone stole" heard as "want on") was the cost.
+constexpr std::size_t kPreRollSamples = 8000;  // 1 s
+constexpr double kLeadInS = 0.3;               // what the recogniser hears before that frame
 
 // Callers' bytes may be invalid UTF-8: json_text replaces them, never throws.
 using json_text::Object;
@@ -134,7 +137,7 @@ audio::AudioAnalyzer& CallSession::analyzer() {
     a.silent_solution = config_.silent_solution;
     a.prompt_end_s = config_.prompt_s > 0 ? config_.prompt_s : spoken_seconds(config_.prompt);
     analyzer_ = std::make_unique<audio::AudioAnalyzer>(a);
-    pre_roll_.reserve(kPreRollSamples + 320);
+    pre_roll_.assign(kPreRollSamples, 0);
   }
   return *analyzer_;
 }
@@ -213,8 +216,17 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
         case audio::EventKind::speech_start:
           speaking_ = true;
           started_now = true;
-          voiced_.insert(voiced_.end(), pre_roll_.begin(), pre_roll_.end());
-          pre_roll_.clear();
+          {
+            // pre_roll_ ends where this chunk starts; keep it from kLeadInS before the onset.
+            const double chunk_start_s =
+                analyzer().stats().duration_s - static_cast<double>(n) / 8000.0;
+            const double lead_s = std::max(0.0, chunk_start_s - e.at_s + kLeadInS);
+            const auto keep = std::min(pre_roll_filled_, static_cast<std::size_t>(lead_s * 8000.0));
+            for (std::size_t i = kPreRollSamples - keep; i < kPreRollSamples; ++i) {
+              voiced_.push_back(pre_roll_[(pre_roll_next_ + i) % kPreRollSamples]);
+            }
+            pre_roll_filled_ = 0;
+          }
           break;
         case audio::EventKind::speech_end:
           speaking_ = false;
@@ -234,12 +246,11 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
     if (speaking_ || started_now) {
       voiced_.insert(voiced_.end(), pcm, pcm + n);
     } else {
-      pre_roll_.insert(pre_roll_.end(), pcm, pcm + n);
-      if (pre_roll_.size() > kPreRollSamples) {
-        pre_roll_.erase(
-            pre_roll_.begin(),
-            pre_roll_.begin() + static_cast<std::ptrdiff_t>(pre_roll_.size() - kPreRollSamples));
+      for (std::size_t i = 0; i < n; ++i) {
+        pre_roll_[pre_roll_next_] = pcm[i];
+        pre_roll_next_ = (pre_roll_next_ + 1) % kPreRollSamples;
       }
+      pre_roll_filled_ = std::min(kPreRollSamples, pre_roll_filled_ + n);
     }
   }
 }
