@@ -38,6 +38,7 @@ struct SimOptions {
   double speed = 5;
   int calls = 1;
   int concurrency = 1;
+  double ramp_s = 0;  // the first calls start spread over this long, not all at once
   double max_call_s = 180;
   double wait_record_s = 20;
   bool records = true;
@@ -304,6 +305,7 @@ struct Call {
   }
 
   void place() {
+    t0 = SteadyClock::now();  // timings count from the call's start, not the run's
     {
       std::lock_guard lock(run.calls_mu);
       run.live[sid] = this;
@@ -434,8 +436,11 @@ int run_simulate(const Context& ctx, SimOptions opt) {
   const auto t0 = SteadyClock::now();
   std::atomic<std::size_t> next{0};
   std::vector<std::thread> workers;
-  for (int w = 0; w < std::max(1, opt.concurrency); ++w) {
-    workers.emplace_back([&] {
+  const int slots = std::max(1, opt.concurrency);
+  for (int w = 0; w < slots; ++w) {
+    workers.emplace_back([&, w] {
+      // Callers arrive one by one over the ramp; each slot then redials as its call ends.
+      std::this_thread::sleep_until(t0 + std::chrono::duration<double>(opt.ramp_s * w / slots));
       for (std::size_t i = next++; i < calls.size(); i = next++) calls[i]->place();
     });
   }
@@ -486,6 +491,7 @@ int run_simulate(const Context& ctx, SimOptions opt) {
   print_json(
       {{"calls", opt.calls},
        {"concurrency", opt.concurrency},
+       {"ramp_s", opt.ramp_s},
        {"speed", run.scale},
        {"wall_s", wall},
        {"calls_per_s", opt.calls / wall},
@@ -523,6 +529,10 @@ void add_simulate_command(CLI::App& app, const Context& ctx, int& exit_code) {
   cmd->add_option("--calls", opt->calls, "calls to place (load generator)")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--concurrency", opt->concurrency, "calls at once")->check(CLI::Range(1, 5000));
+  cmd->add_option(
+         "--ramp-s", opt->ramp_s,
+         "spread the first calls' starts evenly over this many seconds (default 0: at once)")
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--max-call-s", opt->max_call_s, "longest simulated call")
       ->check(CLI::Range(1.0, 3600.0));
   cmd->add_option("--wait-record-s", opt->wait_record_s,
