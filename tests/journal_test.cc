@@ -652,5 +652,24 @@ TEST(RecordWriterTest, StoreWritesGoStraightThroughWhileTheStoreAnswers) {
   EXPECT_EQ(fs::file_size(path), 0u);
 }
 
+TEST(RecordWriterTest, RevisionsQueuedWithinTheGroupWindowAreOneRowWrite) {
+  FlakyStore db;
+  auto opt = fast("");
+  opt.group_window = 300ms;
+  server::RecordWriter writer(db, opt);
+  writer.put(record("CA-1", 1));  // idle: written at once
+  ASSERT_TRUE(eventually([&] { return writer.written() == 1; }, 250ms));
+  writer.put(record("CA-1", 2));
+  std::this_thread::sleep_for(50ms);
+  writer.put(record("CA-1", 3, "completed"));
+  ASSERT_TRUE(eventually([&] { return writer.written() == 2; }));
+  std::this_thread::sleep_for(400ms);  // nothing more comes
+  EXPECT_EQ(writer.written(), 2u);
+  EXPECT_EQ(db.order().size(), 2u);
+  const auto calls = stored_calls(db);
+  EXPECT_EQ(calls.at("CA-1").revision, 3);
+  EXPECT_EQ(calls.at("CA-1").status, "completed");
+}
+
 }  // namespace
 }  // namespace spoofex

@@ -347,6 +347,7 @@ void RecordWriter::write_loop() {
   auto backoff = opt_.first_backoff;
   auto next_attempt = Clock::now();  // on the store, while it is down
   auto next_replay = Clock::now();   // of a journal that could not be read
+  auto last_write = Clock::now() - opt_.group_window;
   bool down = false;
   int attempts_at_shutdown = 0;
   auto go_down = [&] {
@@ -402,8 +403,10 @@ void RecordWriter::write_loop() {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and everything is written
+        cv_.wait_until(lock, last_write + opt_.group_window, [&] { return stopping_; });
         taken = take();
       }
+      last_write = Clock::now();
       batch = batch_of(taken);
     }
     std::size_t stored = 0;

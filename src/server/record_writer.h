@@ -33,6 +33,9 @@ class RecordWriter {
     std::chrono::milliseconds slow_store{2000};
     std::chrono::milliseconds first_backoff{100};  // between attempts on a failing store,
     std::chrono::milliseconds max_backoff{5000};   // doubling up to this
+    // Store writes start at most this often: what queues meanwhile is one transaction, and
+    // a call's revisions within it are one row write (the newest). Idle, a record goes at once.
+    std::chrono::milliseconds group_window{20};
   };
 
   explicit RecordWriter(store::Store& store);  // no journal

@@ -961,6 +961,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& url) {
       *sql << "PRAGMA journal_mode=WAL";
       *sql << "PRAGMA synchronous=FULL";
       *sql << "PRAGMA foreign_keys=ON";
+      *sql << "PRAGMA cache_size=-65536";
+      *sql << "PRAGMA mmap_size=268435456";
+      *sql << "PRAGMA wal_autocheckpoint=10000";
       return std::unique_ptr<Store>(std::make_unique<SociStore>(Dialect::sqlite, std::move(sql)));
     }
     if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
