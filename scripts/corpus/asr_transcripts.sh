@@ -36,7 +36,7 @@ else
   # LM that has seen them: a caller's words are new to it. Ten folds by line number; each
   # is read with an LM built like make model's from the other nine tenths of HELD_OUT_LM.
   lm_args=(--dictionary "$(dirname "$bin")/model/spoofex.dict"
-    --keywords "$(dirname "$0")/../../data/speech/keywords.txt" --keyword-boost 3)
+    --keywords "$(dirname "$0")/../../data/speech/keywords.txt")
   for f in 0 1 2 3 4 5 6 7 8 9; do
     awk -F'\t' -v f=$f 'NR % 10 != f' "$HELD_OUT_LM" > "$work/lm_$f.tsv"
     "$bin" lm --data "$work/lm_$f.tsv" --out "$work/lm_$f.arpa" "${lm_args[@]}" >/dev/null

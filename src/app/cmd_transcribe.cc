@@ -229,8 +229,8 @@ struct LmOptions {
   std::string data;
   std::string out;
   std::string dictionary = speech::kDefaultDictionary;
-  std::string keywords;  // boosted when keyword_boost != 1
-  double keyword_boost = 1.0;
+  std::string keywords;  // boosted by keyword_boost
+  double keyword_boost = speech::kDefaultKeywordBoost;
 };
 
 int run_lm(const LmOptions& opt) {
@@ -279,7 +279,7 @@ void add_lm_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--keywords", opt->keywords,
                   "words to boost, one a line (data/speech/keywords.txt)");
   cmd->add_option("--keyword-boost", opt->keyword_boost,
-                  "multiply the keywords' unigram probability by this (1: no boost)")
+                  "multiply the keywords' unigram probability by this (default 3; 1: no boost)")
       ->check(CLI::Range(1.0, 1000.0));
   cmd->callback([&exit_code, opt] { exit_code = run_lm(*opt); });
 }

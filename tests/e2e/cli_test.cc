@@ -77,6 +77,37 @@ class CliTest : public ::testing::Test {
   std::string db_;
 };
 
+// log10 unigram probability of `word` in an ARPA file's \1-grams: section.
+double unigram_log10(const std::string& arpa, const std::string& word) {
+  std::istringstream in(arpa.substr(arpa.find("\\1-grams:")));
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line) && !line.empty()) {
+    std::istringstream fields(line);
+    double p = 0;
+    std::string w;
+    if (fields >> p >> w && w == word) return p;
+  }
+  ADD_FAILURE() << word << " is not a unigram";
+  return 0;
+}
+
+TEST_F(CliTest, LmBoostsTheKeywordsThreefoldByDefault) {
+  std::ofstream(dir_ / "lines.tsv") << "emergency\tplease help there is a fire\n"
+                                       "inquiry\twhat is the status of my complaint\n"
+                                       "complaint\tmy phone was stolen last week\n";
+  std::ofstream(dir_ / "keywords.txt") << "help\nfire\n";
+  const std::string common = "lm --data '" + (dir_ / "lines.tsv").string() + "' --keywords '" +
+                             (dir_ / "keywords.txt").string() + "' --out ";
+  ASSERT_EQ(spoofex(common + "'" + (dir_ / "default.arpa").string() + "'").exit_code, 0);
+  ASSERT_EQ(
+      spoofex(common + "'" + (dir_ / "plain.arpa").string() + "' --keyword-boost 1").exit_code, 0);
+  const std::string boosted = slurp(dir_ / "default.arpa"), plain = slurp(dir_ / "plain.arpa");
+  // Three times the share, renormalised: p' = 3p / (1 + 2 p_keywords).
+  EXPECT_GT(unigram_log10(boosted, "help") - unigram_log10(plain, "help"), 0.3);
+  EXPECT_LT(unigram_log10(boosted, "phone"), unigram_log10(plain, "phone"));
+}
+
 TEST_F(CliTest, ScreenPrintsTheContractShape) {
   const CommandRun r = spoofex("screen --from 09876543210");
   ASSERT_EQ(r.exit_code, 0) << r.err;
