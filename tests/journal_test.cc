@@ -347,6 +347,7 @@ class FlakyStore final : public store::Store {
 
   std::atomic<bool> failing{false};
   std::atomic<int> delay_ms{0};
+  std::atomic<std::size_t> largest_event_write{0};
 
   std::vector<std::string> order() {
     std::lock_guard lock(mu_);
@@ -413,6 +414,7 @@ class FlakyStore final : public store::Store {
   }
   Status add_call_events(const std::vector<CallEvent>& events) override {
     if (auto st = enter(); !st) return st;
+    largest_event_write = std::max(largest_event_write.load(), events.size());
     return real_->add_call_events(events);
   }
   Result<std::vector<CallEvent>> list_call_events(std::string_view sid) override {
@@ -669,6 +671,30 @@ TEST(RecordWriterTest, RevisionsQueuedWithinTheGroupWindowAreOneRowWrite) {
   const auto calls = stored_calls(db);
   EXPECT_EQ(calls.at("CA-1").revision, 3);
   EXPECT_EQ(calls.at("CA-1").status, "completed");
+}
+
+TEST(RecordWriterTest, ABacklogGoesToTheStoreInBoundedTransactions) {
+  FlakyStore db;
+  server::RecordWriter writer(db, fast(""));
+  db.failing = true;  // the queue builds up, as while a database is away
+  std::vector<CallRecord> calls;
+  std::vector<CallEvent> events;
+  for (int i = 0; i < 12000; ++i) events.push_back(event("CA-" + std::to_string(i % 3000), i));
+  for (int i = 0; i < 3000; ++i) calls.push_back(record("CA-" + std::to_string(i), 1));
+  writer.put(calls, events);
+  ASSERT_TRUE(eventually([&] { return writer.failures() > 0; }));
+  db.failing = false;
+  ASSERT_TRUE(eventually([&] { return writer.written() == 15000; })) << writer.written();
+  EXPECT_EQ(stored_calls(db).size(), 3000u);
+  EXPECT_GT(db.largest_event_write.load(), 0u);
+  EXPECT_LE(db.largest_event_write.load(), 5000u);
+  std::size_t stored_events = 0;
+  for (int i = 0; i < 3000; ++i) {
+    auto e = db.list_call_events("CA-" + std::to_string(i));
+    ASSERT_TRUE(e.ok());
+    stored_events += e->size();
+  }
+  EXPECT_EQ(stored_events, 12000u);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@ namespace {
 
 // Journaled entries go back to the store in transactions of about this many records.
 constexpr std::size_t kReplayBatch = 1000;
+// The most records plus events in one store transaction or journal entry.
+constexpr std::size_t kMaxBatch = 5000;
 // Once stopping, attempts on a failing store (no journal) or journal before giving up.
 constexpr int kAttemptsAtShutdown = 10;
 
@@ -167,10 +169,23 @@ void RecordWriter::open_journals() {
 }
 
 RecordWriter::Queue RecordWriter::take() {
-  // Swapped out in O(1) so the call path never waits behind a copy.
   Queue taken;
-  taken.calls.swap(queue_.calls);
-  taken.events.swap(queue_.events);
+  if (queue_.calls.size() + queue_.events.size() <= kMaxBatch) {
+    // Swapped out in O(1) so the call path never waits behind a copy.
+    taken.calls.swap(queue_.calls);
+    taken.events.swap(queue_.events);
+    return taken;
+  }
+  // A backlog (a slow or returning store) goes in bounded transactions and journal
+  // entries. Events name their call but need not follow it (call_events has no foreign
+  // key), so calls and events can be taken in separate parts.
+  while (!queue_.calls.empty() && taken.calls.size() < kMaxBatch / 2) {
+    taken.calls.insert(queue_.calls.extract(queue_.calls.begin()));
+  }
+  const std::size_t events = std::min(queue_.events.size(), kMaxBatch - taken.calls.size());
+  taken.events.assign(std::make_move_iterator(queue_.events.begin()),
+                      std::make_move_iterator(queue_.events.begin() + events));
+  queue_.events.erase(queue_.events.begin(), queue_.events.begin() + events);
   return taken;
 }
 
