@@ -8,7 +8,9 @@ Each file mixes three kinds of line:
           recogniser readings of train.tsv keep their places); none may be a near duplicate of a
           test line
   round 3 the same again, data/triage/handwritten/train3/<label>.txt, appended after the round-2 lines
-          only with --round3 (not in the committed train.tsv: data/triage/README.md says why)
+          (--without-round3 leaves them out, for ablations)
+  round 4 the same again, data/triage/handwritten/train4/<label>.txt, appended last (after round 3, or
+          after round 2 with --without-round3; --without-round4 leaves them out)
   frame   slot-filled frames (frames.py), a minority; train and test have separate frames and slot values
   public  rows from the public datasets in --shared (public_data.py), lightly cleaned
 
@@ -20,7 +22,7 @@ mostly contained in it) is skipped. The build ends with the overlap check (check
 
 Deterministic: the same inputs give byte-identical outputs.
 
-    python3 scripts/corpus/build_triage.py [--shared /work/shared/data] [--out data/triage]
+    python3 scripts/corpus/build_triage.py [--shared /work/shared/data] [--out data/triage] [--without-round3] [--without-round4]
 """
 
 import argparse
@@ -77,6 +79,8 @@ def read_handwritten(split, source="hand-written"):
     folder = REPO / "data" / "triage" / "handwritten" / split
     for label in LABELS:
         path = folder / f"{label}.txt"
+        if split == "train4" and not path.exists():
+            continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             text = line.strip()
             if not text or text.startswith("#"):
@@ -198,7 +202,8 @@ def report(name, rows):
     print("| **total** | " + " | ".join(f"{by_label[l]} ({100 * by_label[l] / total:.1f}%)" for l in LABELS)
           + f" | {total} |")
     public = sum(1 for r in rows if r["source"] not in ("hand-written", "hand-written, round 2",
-                                                        "hand-written, round 3", "slot-filled frame"))
+                                                        "hand-written, round 3", "hand-written, round 4",
+                                                        "slot-filled frame"))
     framed = sum(1 for r in rows if r["source"] == "slot-filled frame")
     print(f"public share {100 * public / total:.1f}%  slot-filled share {100 * framed / total:.1f}%")
 
@@ -231,11 +236,19 @@ def round_three(train, test):
     return later_round("train3", "hand-written, round 3", SEED + 3, train, test)
 
 
+def round_four(train, test):
+    """Round-4 training lines (handwritten/train4/), appended last; train includes the earlier rounds.
+    A label with no file there is skipped (round 4 may be emergency lines only)."""
+    return later_round("train4", "hand-written, round 4", SEED + 4, train, test)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", default="/work/shared/data", help="folder holding the public datasets")
-    ap.add_argument("--round3", action="store_true",
-                    help="append handwritten/train3/ too (not in the committed train.tsv: see README)")
+    ap.add_argument("--without-round3", dest="round3", action="store_false",
+                    help="leave out handwritten/train3/ (ablation; the committed train.tsv has it)")
+    ap.add_argument("--without-round4", dest="round4", action="store_false",
+                    help="leave out handwritten/train4/ (ablation; the committed train.tsv has it)")
     ap.add_argument("--out", default=str(REPO / "data" / "triage"))
     args = ap.parse_args()
     out_dir = Path(args.out)
@@ -257,6 +270,8 @@ def main():
     train = train + round_two(train, test)
     if args.round3:
         train = train + round_three(train, test)
+    if args.round4:
+        train = train + round_four(train, test)
     write(train, out_dir, "train", random.Random(0), shuffle=False)
     write_provenance([("train", train), ("test", test)], out_dir)
     report("train", train)
