@@ -13,7 +13,7 @@ namespace spoofex::app {
 namespace {
 
 constexpr std::size_t kFrame = 160;   // 20 ms at 8 kHz
-constexpr std::size_t kPreRoll = 25;  // frames kept before a speech start (0.5 s)
+constexpr std::size_t kPreRoll = 50;  // frames kept until speech is declared (1 s)
 
 struct TranscribeOptions {
   std::string wav;
@@ -42,8 +42,8 @@ speech::EngineConfig engine_config(const Config& cfg, const TranscribeOptions& o
 }  // namespace
 
 // Feeds only the voiced parts of a recording to the recogniser, as the live pipeline
-// does: the audio analyzer finds speech, and 0.5 s of audio before each start is
-// replayed so the first word is not cut.
+// does: the audio analyzer finds speech, and the audio from audio::kSpeechLeadInS before
+// its first voiced frame is replayed so the first word is not cut.
 Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Recording& rec,
                                          bool gated) {
   const std::vector<std::int16_t> pcm = audio::resample(rec.samples, rec.sample_rate, 8000);
@@ -71,8 +71,14 @@ Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Re
     for (const auto& e : analyzer.feed_pcm(frame)) {
       if (e.kind == audio::EventKind::speech_start) {
         speaking = true;
+        // pre_roll ends where this frame starts, at sample i.
+        const double from = (e.at_s - audio::kSpeechLeadInS) * 8000.0;
+        std::size_t start = i - pre_roll.size() * kFrame;
         for (const auto& f : pre_roll) {
-          if (auto st = recognizer.accept(f); !st) return Error{st.error()};
+          if (static_cast<double>(start) >= from) {
+            if (auto st = recognizer.accept(f); !st) return Error{st.error()};
+          }
+          start += f.size();
         }
         pre_roll.clear();
       } else if (e.kind == audio::EventKind::speech_end) {

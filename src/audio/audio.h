@@ -65,6 +65,11 @@ std::vector<std::int16_t> resample(std::span<const std::int16_t> in, int in_rate
 enum class EventKind { speech_start, speech_end, dtmf, fax_calling_tone, modem_answer_tone };
 std::string_view to_string(EventKind k);
 
+// speech_start's at_s is the first voiced frame, but the event comes up to 0.6 s later
+// (min_speech_s of voiced frames within 0.6 s). A recogniser should hear the audio from
+// this long before at_s: the live pipeline and `spoofex transcribe` both keep it.
+inline constexpr double kSpeechLeadInS = 0.3;
+
 struct Event {
   EventKind kind;
   double at_s = 0;  // from the start of the stream

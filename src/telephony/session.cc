@@ -21,10 +21,10 @@
 namespace spoofex::telephony {
 namespace {
 
-// Audio kept from before speech is declared: the analyzer declares it up to 0.6 s after the
-// first voiced frame, and a clipped first word ("someone stole" heard as "want on") was the cost.
+// Audio kept until speech is declared, up to 0.6 s after its first voiced frame: the
+// recogniser gets audio::kSpeechLeadInS before that frame (a fixed 0.3 s before the
+// declaration clipped hesitant first words).
 constexpr std::size_t kPreRollSamples = 8000;  // 1 s
-constexpr double kLeadInS = 0.3;               // what the recogniser hears before that frame
 
 // Callers' bytes may be invalid UTF-8: json_text replaces them, never throws.
 using json_text::Object;
@@ -217,10 +217,10 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
           speaking_ = true;
           started_now = true;
           {
-            // pre_roll_ ends where this chunk starts; keep it from kLeadInS before the onset.
+            // pre_roll_ ends where this chunk starts; keep it from the lead-in before the onset.
             const double chunk_start_s =
                 analyzer().stats().duration_s - static_cast<double>(n) / 8000.0;
-            const double lead_s = std::max(0.0, chunk_start_s - e.at_s + kLeadInS);
+            const double lead_s = std::max(0.0, chunk_start_s - e.at_s + audio::kSpeechLeadInS);
             const auto keep = std::min(pre_roll_filled_, static_cast<std::size_t>(lead_s * 8000.0));
             for (std::size_t i = kPreRollSamples - keep; i < kPreRollSamples; ++i) {
               voiced_.push_back(pre_roll_[(pre_roll_next_ + i) % kPreRollSamples]);
