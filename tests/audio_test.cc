@@ -1621,3 +1621,46 @@ TEST(BlankCallMetricsTest, NoSpeechFileIsEverCalledBlank) {
 
 }  // namespace
 }  // namespace spoofex::audio
+
+namespace spoofex::audio {
+namespace {
+
+// Sample k of a test stream holds k % 30000, so a sample names its own position.
+std::vector<std::int16_t> positions(std::size_t from, std::size_t count) {
+  std::vector<std::int16_t> v;
+  for (std::size_t k = from; k < from + count; ++k)
+    v.push_back(static_cast<std::int16_t>(k % 30000));
+  return v;
+}
+
+TEST(PreRollTest, KeepsFromTheLeadInBeforeTheOnset) {
+  PreRoll pre;
+  for (std::size_t k = 0; k < 12000; k += 160) pre.push(positions(k, 160));  // 1.5 s
+  std::vector<std::int16_t> out;
+  pre.take(1.2, 1.5, out);  // speech from 1.2 s, declared at 1.5 s
+  ASSERT_EQ(out.size(), static_cast<std::size_t>((1.5 - 1.2 + kSpeechLeadInS) * 8000));
+  EXPECT_EQ(out.front(), static_cast<std::int16_t>(12000 - out.size()));
+  EXPECT_EQ(out.back(), 11999);
+  out.clear();
+  pre.take(1.2, 1.5, out);  // taken once only
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(PreRollTest, KeepsAtMostOneSecondAndNothingBeforeItsFirstPush) {
+  PreRoll pre;
+  std::vector<std::int16_t> out;
+  pre.take(0.0, 0.0, out);
+  EXPECT_TRUE(out.empty());
+  pre.push(positions(0, 24000));  // 3 s
+  pre.take(0.5, 3.0, out);
+  ASSERT_EQ(out.size(), 8000u);
+  EXPECT_EQ(out.front(), 16000);
+  pre.push(positions(24000, 800));
+  out.clear();
+  pre.take(3.05, 3.1, out);  // only what came after the last take
+  ASSERT_EQ(out.size(), 800u);
+  EXPECT_EQ(out.front(), 24000);
+}
+
+}  // namespace
+}  // namespace spoofex::audio

@@ -1,6 +1,5 @@
 #include <chrono>
 #include <ctime>
-#include <deque>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -12,8 +11,7 @@
 namespace spoofex::app {
 namespace {
 
-constexpr std::size_t kFrame = 160;   // 20 ms at 8 kHz
-constexpr std::size_t kPreRoll = 50;  // frames kept until speech is declared (1 s)
+constexpr std::size_t kFrame = 160;  // 20 ms at 8 kHz
 
 struct TranscribeOptions {
   std::string wav;
@@ -64,23 +62,19 @@ Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Re
   audio::AnalyzerConfig cfg;
   cfg.encoding = audio::Encoding::pcm16;
   audio::AudioAnalyzer analyzer(cfg);
-  std::deque<std::span<const std::int16_t>> pre_roll;
+  audio::PreRoll pre_roll;
+  std::vector<std::int16_t> lead;
   bool speaking = false;
   for (std::size_t i = 0; i < pcm.size(); i += kFrame) {
     const std::span<const std::int16_t> frame(pcm.data() + i, std::min(kFrame, pcm.size() - i));
     for (const auto& e : analyzer.feed_pcm(frame)) {
       if (e.kind == audio::EventKind::speech_start) {
         speaking = true;
-        // pre_roll ends where this frame starts, at sample i.
-        const double from = (e.at_s - audio::kSpeechLeadInS) * 8000.0;
-        std::size_t start = i - pre_roll.size() * kFrame;
-        for (const auto& f : pre_roll) {
-          if (static_cast<double>(start) >= from) {
-            if (auto st = recognizer.accept(f); !st) return Error{st.error()};
-          }
-          start += f.size();
+        lead.clear();
+        pre_roll.take(e.at_s, static_cast<double>(i) / 8000.0, lead);  // ends where frame starts
+        if (!lead.empty()) {
+          if (auto st = recognizer.accept(lead); !st) return Error{st.error()};
         }
-        pre_roll.clear();
       } else if (e.kind == audio::EventKind::speech_end) {
         speaking = false;
         append(recognizer.finish());
@@ -89,8 +83,7 @@ Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Re
     if (speaking) {
       if (auto st = recognizer.accept(frame); !st) return Error{st.error()};
     } else {
-      pre_roll.push_back(frame);
-      if (pre_roll.size() > kPreRoll) pre_roll.pop_front();
+      pre_roll.push(frame);
     }
   }
   if (speaking) append(recognizer.finish());

@@ -70,6 +70,21 @@ std::string_view to_string(EventKind k);
 // this long before at_s: the live pipeline and `spoofex transcribe` both keep it.
 inline constexpr double kSpeechLeadInS = 0.3;
 
+// The audio heard before speech is declared (8 kHz), kept so that a recogniser can hear
+// from kSpeechLeadInS before the first voiced frame: a ring of the last second, allocated
+// at the first push, so pushing never shifts memory.
+class PreRoll {
+ public:
+  void push(std::span<const std::int16_t> pcm);  // audio outside speech, in stream order
+  // Appends to `out` what is kept from kSpeechLeadInS before `onset_s` (speech_start's
+  // at_s), given that the kept audio ends at stream time `end_s`; then forgets it all.
+  void take(double onset_s, double end_s, std::vector<std::int16_t>& out);
+
+ private:
+  std::vector<std::int16_t> ring_;
+  std::size_t next_ = 0, filled_ = 0;
+};
+
 struct Event {
   EventKind kind;
   double at_s = 0;  // from the start of the stream

@@ -21,11 +21,6 @@
 namespace spoofex::telephony {
 namespace {
 
-// Audio kept until speech is declared, up to 0.6 s after its first voiced frame: the
-// recogniser gets audio::kSpeechLeadInS before that frame (a fixed 0.3 s before the
-// declaration clipped hesitant first words).
-constexpr std::size_t kPreRollSamples = 8000;  // 1 s
-
 // Callers' bytes may be invalid UTF-8: json_text replaces them, never throws.
 using json_text::Object;
 
@@ -137,7 +132,6 @@ audio::AudioAnalyzer& CallSession::analyzer() {
     a.silent_solution = config_.silent_solution;
     a.prompt_end_s = config_.prompt_s > 0 ? config_.prompt_s : spoken_seconds(config_.prompt);
     analyzer_ = std::make_unique<audio::AudioAnalyzer>(a);
-    pre_roll_.assign(kPreRollSamples, 0);
   }
   return *analyzer_;
 }
@@ -216,17 +210,9 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
         case audio::EventKind::speech_start:
           speaking_ = true;
           started_now = true;
-          {
-            // pre_roll_ ends where this chunk starts; keep it from the lead-in before the onset.
-            const double chunk_start_s =
-                analyzer().stats().duration_s - static_cast<double>(n) / 8000.0;
-            const double lead_s = std::max(0.0, chunk_start_s - e.at_s + audio::kSpeechLeadInS);
-            const auto keep = std::min(pre_roll_filled_, static_cast<std::size_t>(lead_s * 8000.0));
-            for (std::size_t i = kPreRollSamples - keep; i < kPreRollSamples; ++i) {
-              voiced_.push_back(pre_roll_[(pre_roll_next_ + i) % kPreRollSamples]);
-            }
-            pre_roll_filled_ = 0;
-          }
+          // pre_roll_ ends where this chunk starts.
+          pre_roll_.take(e.at_s, analyzer().stats().duration_s - static_cast<double>(n) / 8000.0,
+                         voiced_);
           break;
         case audio::EventKind::speech_end:
           speaking_ = false;
@@ -246,11 +232,7 @@ void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_poin
     if (speaking_ || started_now) {
       voiced_.insert(voiced_.end(), pcm, pcm + n);
     } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        pre_roll_[pre_roll_next_] = pcm[i];
-        pre_roll_next_ = (pre_roll_next_ + 1) % kPreRollSamples;
-      }
-      pre_roll_filled_ = std::min(kPreRollSamples, pre_roll_filled_ + n);
+      pre_roll_.push({pcm, n});
     }
   }
 }

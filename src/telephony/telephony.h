@@ -288,8 +288,7 @@ class CallSession {
   std::string triaged_transcript_;
 
   // voiced audio for the recogniser
-  std::vector<std::int16_t> pre_roll_;  // a ring: the last second of audio before speech
-  std::size_t pre_roll_next_ = 0, pre_roll_filled_ = 0;
+  audio::PreRoll pre_roll_;
   std::vector<std::int16_t> voiced_;
   bool utterance_end_ = false;
 
