@@ -76,7 +76,7 @@ inline constexpr double kDefaultKeywordBoost = 3.0;
 // harder (-pl_weight 5; PocketSphinx's default is 3), and at most 10,000 active HMMs and 20
 // word exits per frame. The caps were chosen on the tuning set (scripts/speech-eval dev:
 // keyword recall 0.773 -> 0.784 at 0.8 of the CPU). The lookahead weight was chosen on all
-// three sets (data/speech/README.md): 5 costs 2 of 190 police-set keywords, improves
+// three sets (data/speech/README.md): 5 costs 3 of 190 police-set keywords, keeps
 // LibriVox, and takes the CPU from 0.11 to 0.09 of real time; 7 is faster still but lost
 // 0.08 of LibriVox WER and, on a voice the model fits badly, every word (speech_test).
 // Narrower beams or -topn 2 lose far more keywords for the same CPU.
