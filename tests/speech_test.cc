@@ -253,11 +253,12 @@ TEST(PocketSphinxTest, DecoderOptionsReachTheDecoderOrFailClearly) {
   EXPECT_NE(unpaired.error().find("pairs"), std::string::npos) << unpaired.error();
 }
 
-// Speech synthesised at 8 kHz through the telephone band, as a caller would sound.
+// Speech synthesised at 8 kHz through the telephone band, as a caller would sound. sox -R:
+// its dither is otherwise seeded afresh each run, and a marginal decode flipped with it.
 std::vector<std::int16_t> telephone_tts(const std::string& text) {
   const std::string dir = testing::TempDir();
-  const std::string cmd = "espeak-ng -v en-us -w " + dir + "/tts.wav '" + text + "' && sox " + dir +
-                          "/tts.wav -r 8000 " + dir + "/tts8k.wav sinc 300-3400";
+  const std::string cmd = "espeak-ng -v en-us -w " + dir + "/tts.wav '" + text + "' && sox -R " +
+                          dir + "/tts.wav -r 8000 " + dir + "/tts8k.wav sinc 300-3400";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << "install espeak-ng and sox (make setup)";
   auto rec = audio::read_wav(dir + "/tts8k.wav");
   EXPECT_TRUE(rec.ok());
@@ -277,6 +278,9 @@ TEST(PocketSphinxTest, InterpolatedDomainLmIsTheOneSearched) {
   cfg.pool = 1;
   cfg.domain_language_model = arpa;
   cfg.domain_weight = 1.0;
+  // This checks the LM, not the pruning: the default lookahead weight (5) lost "fire" from
+  // this voice, which the unadapted model fits badly, in 2 of 6 dither draws.
+  cfg.decoder_options = "-pl_weight 3";
   auto engine = make_engine(cfg);
   ASSERT_TRUE(engine.ok()) << engine.error();
   auto r = (*engine)->recognizer();
