@@ -1,6 +1,5 @@
 #include "server/calls.h"
 
-#include <boost/asio/post.hpp>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -8,7 +7,6 @@
 
 namespace spoofex::server {
 
-namespace asio = boost::asio;
 using telephony::Clock;
 
 std::string utc_now_ms() {
@@ -26,9 +24,9 @@ std::string utc_now_ms() {
 
 struct CallRegistry::LiveCall {
   LiveCall(std::string sid, const ServerConfig& cfg, const telephony::Endpoints& ep,
-           asio::thread_pool& pool)
+           SpeechQueue& speech)
       : session(std::move(sid), cfg.session, ep, cfg.departments, cfg.fusion, Clock::now()),
-        asr(asio::make_strand(pool)) {}
+        asr(speech.lane()) {}
 
   std::mutex mu;
   telephony::CallSession session;
@@ -37,10 +35,12 @@ struct CallRegistry::LiveCall {
   std::vector<store::CallEvent> events;
   std::vector<std::string> updates;
   Clock::time_point finished_at{};
-  // Used only on the `asr` strand.
+  // When the utterance being sent to the recogniser began (its priority in the queue).
+  std::optional<Clock::time_point> utterance_start;
+  // Used only by jobs in the `asr` lane.
   std::unique_ptr<speech::Recognizer> recognizer;
   bool recognizer_failed = false;
-  asio::strand<asio::thread_pool::executor_type> asr;
+  std::shared_ptr<SpeechQueue::Lane> asr;
 };
 
 namespace {
@@ -70,14 +70,15 @@ CallRegistry::CallRegistry(const ServerConfig& config, Dependencies& deps, Recor
                  config.public_url + "/twilio/gather"},
       bursts_(deps.policy.burst),
       screener_(*deps.plan, spam_, bursts_, deps.policy),
-      speech_pool_(std::max(1u, config.speech_threads)) {
+      speech_(std::max(1u, config.speech_threads)) {
   if (deps.classifier) classifier_ = std::move(deps.classifier);
   if (auto st = spam_.load(*deps.store); !st) {
     std::cerr << "spoofex: loading the spam list: " << st.error() << '\n';
   }
 }
 
-CallRegistry::~CallRegistry() { speech_pool_.join(); }
+// `speech_` is the last member, so it finishes its queued jobs before anything they use goes.
+CallRegistry::~CallRegistry() = default;
 
 void CallRegistry::set_public_url(const std::string& public_url) {
   endpoints_ = {ws_url(public_url) + "/twilio/stream", public_url + "/twilio/gather"};
@@ -211,7 +212,7 @@ std::string CallRegistry::on_voice(const telephony::Params& params) {
       ++counters_.overload;
       return overload_twiml();
     } else {
-      call = std::make_shared<LiveCall>(sid, config_, endpoints_, speech_pool_);
+      call = std::make_shared<LiveCall>(sid, config_, endpoints_, speech_);
       calls_.emplace(sid, call);
     }
   }
@@ -314,16 +315,18 @@ void CallRegistry::tick() {
   }
 }
 
-void CallRegistry::recognise(std::shared_ptr<LiveCall> call,
+void CallRegistry::recognise(std::shared_ptr<LiveCall> call, SpeechQueue::Priority priority,
                              telephony::CallSession::Voiced voiced) {
-  asio::post(call->asr, [this, call, voiced = std::move(voiced)]() mutable {
-    try {
-      recognise_now(call, voiced);
-    } catch (const std::exception& e) {
-      std::cerr << "spoofex: speech for call " << call->session.call_sid()
-                << " failed: " << e.what() << '\n';
-    }
-  });
+  auto lane = call->asr;
+  speech_.post(lane, priority,
+               [this, call = std::move(call), voiced = std::move(voiced)]() mutable {
+                 try {
+                   recognise_now(call, voiced);
+                 } catch (const std::exception& e) {
+                   std::cerr << "spoofex: speech for call " << call->session.call_sid()
+                             << " failed: " << e.what() << '\n';
+                 }
+               });
 }
 
 void CallRegistry::recognise_now(const std::shared_ptr<LiveCall>& call,
@@ -439,6 +442,7 @@ Status CallRegistry::Stream::on_message(std::string_view text) {
   auto call = registry_.find(call_sid_);
   if (!call) return Error{"the call has ended"};
   std::optional<telephony::CallSession::Voiced> voiced;
+  SpeechQueue::Priority priority;
   {
     std::lock_guard lock(call->mu);
     const auto now = Clock::now();
@@ -461,10 +465,15 @@ Status CallRegistry::Stream::on_message(std::string_view text) {
       default:
         break;
     }
+    if (voiced) {
+      if (!call->utterance_start) call->utterance_start = now;
+      priority = {call->session.decided(), *call->utterance_start};
+      if (voiced->utterance_end) call->utterance_start.reset();
+    }
     registry_.collect(*call);
   }
   registry_.dispatch(call);
-  if (voiced) registry_.recognise(call, std::move(*voiced));
+  if (voiced) registry_.recognise(call, priority, std::move(*voiced));
   return Ok{};
 }
 

@@ -1,12 +1,10 @@
 // Private to server: the live calls. Each has one CallSession behind its own mutex
-// (held for microseconds), a recogniser driven on the speech pool through a
-// per-call strand, and actions carried out off the lock: records to the writer,
+// (held for microseconds), a recogniser driven by the speech queue in the call's
+// own lane, and actions carried out off the lock: records to the writer,
 // updates to Twilio.
 #pragma once
 
 #include <atomic>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -16,6 +14,7 @@
 
 #include "server/record_writer.h"
 #include "server/server.h"
+#include "server/speech_queue.h"
 #include "server/twilio_client.h"
 
 namespace spoofex::server {
@@ -62,6 +61,7 @@ class CallRegistry {
   std::size_t streaming() const { return streaming_.load(); }
   bool spam_add(const std::string& e164, const std::string& reason);
   bool spam_remove(const std::string& e164);
+  SpeechQueue::Backlog speech_backlog() const { return speech_.backlog(); }
   // Swaps in a new classifier; calls being classified finish with the old one.
   void set_classifier(std::shared_ptr<const triage::NaiveBayes> model);
   // Called with every call record written (for the live feed), off the call's lock.
@@ -77,7 +77,8 @@ class CallRegistry {
   store::CallRecord record_of(const telephony::CallSession& session) const;
   // Hands what collect() gathered to the writer and to Twilio. Takes the lock itself.
   void dispatch(const std::shared_ptr<LiveCall>& call);
-  void recognise(std::shared_ptr<LiveCall> call, telephony::CallSession::Voiced voiced);
+  void recognise(std::shared_ptr<LiveCall> call, SpeechQueue::Priority priority,
+                 telephony::CallSession::Voiced voiced);
   void recognise_now(const std::shared_ptr<LiveCall>& call, telephony::CallSession::Voiced& voiced);
   std::string overload_twiml() const;
 
@@ -102,7 +103,7 @@ class CallRegistry {
   std::function<void(const store::CallRecord&)> on_record_;
   mutable std::mutex model_mu_;
   std::shared_ptr<const triage::NaiveBayes> classifier_;
-  boost::asio::thread_pool speech_pool_;
+  SpeechQueue speech_;
 };
 
 }  // namespace spoofex::server

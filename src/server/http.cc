@@ -243,6 +243,12 @@ std::string metrics_text(Shared& sh) {
   line("spoofex_calls_active", "gauge", "Calls held in memory.", sh.calls.active());
   line("spoofex_streams_active", "gauge", "Media streams open.", sh.calls.streaming());
   line("spoofex_store_queue", "gauge", "Records waiting for the database.", sh.writer.queued());
+  const auto speech = sh.calls.speech_backlog();
+  line("spoofex_speech_queue", "gauge", "Audio chunks waiting for a speech worker.", speech.jobs);
+  out +=
+      "# HELP spoofex_speech_wait_seconds How long the longest-waiting audio chunk has waited.\n"
+      "# TYPE spoofex_speech_wait_seconds gauge\nspoofex_speech_wait_seconds " +
+      std::to_string(speech.oldest_wait_s) + '\n';
   line("spoofex_store_failures_total", "counter", "Failed database writes (retried).",
        sh.writer.failures());
   return out;

@@ -233,6 +233,8 @@ class CallSession {
 
   std::vector<Action> take_actions();
   bool finished() const { return finished_; }
+  // Routed: later words are stored for the operator but change nothing.
+  bool decided() const { return decision_.has_value(); }
   // A Media Stream is open now (late messages may still come for this call).
   bool streaming() const { return stream_open_ && !stream_ended_; }
   // The call record as JSON (design.md's analyze object plus call_sid and status).

@@ -316,6 +316,9 @@ TEST_P(ServeTest, MetricsCountForgedRequests) {
   ASSERT_EQ(res.result_int(), 200);
   EXPECT_NE(res.body().find("spoofex_forged_requests_total"), std::string::npos);
   EXPECT_NE(res.body().find("spoofex_calls_active"), std::string::npos);
+  // A supervisor sizing the node watches the speech backlog.
+  EXPECT_NE(res.body().find("\nspoofex_speech_queue "), std::string::npos);
+  EXPECT_NE(res.body().find("\nspoofex_speech_wait_seconds "), std::string::npos);
 }
 
 TEST_P(ServeTest, ApiNeedsALogInAndACsrfToken) {
