@@ -1377,6 +1377,36 @@ TEST_F(CallSessionTest, HeldCallIsRoutedWhenTheRecognizerNeverAnswers) {
   EXPECT_TRUE(contains(u[0].twiml, std::string("<Number>") + kReviewNumber + "</Number>"))
       << u[0].twiml;
   EXPECT_EQ(call().summary().department, "operator_review");
+  EXPECT_TRUE(has_code(record(), "routed_before_words"));
+}
+
+TEST_F(CallSessionTest, AKeyRoutesABusyRecognisersCallAndSaysTheWordsWereNotWeighed) {
+  (void)answer();
+  caller_speaks();
+  (void)gather(Stage::main, "3");
+  now_ms_ = 2600 + static_cast<int>(config_.asr_wait_s * 1000) + 200;
+  call().tick(now());
+  ASSERT_EQ(updates().size(), 1u);
+  EXPECT_EQ(call().summary().category, "complaint");
+  EXPECT_TRUE(has_code(record(), "digit_only"));
+  EXPECT_TRUE(has_code(record(), "routed_before_words"));
+  // The late words are stored with the record; the reason stays, as it is still true.
+  call().on_transcript("someone stole my scooter last night", true, now());
+  EXPECT_TRUE(has_code(record(), "routed_before_words"));
+}
+
+TEST_F(CallSessionTest, ACallDecidedOnItsWordsDoesNotSayTheyWereMissing) {
+  (void)answer();
+  caller_speaks();
+  (void)gather(Stage::main, "3");
+  advance_ms(100);
+  call().on_transcript("someone stole my scooter last night", true, now());
+  call().on_triage(triage_result(triage::Category::complaint, 0.9), now());
+  now_ms_ = 2600 + 1600;
+  call().tick(now());
+  ASSERT_EQ(updates().size(), 1u);
+  EXPECT_TRUE(has_code(record(), "digit_agrees"));
+  EXPECT_FALSE(has_code(record(), "routed_before_words"));
 }
 
 TEST_F(CallSessionTest, RecognizerFailureIsRecorded) {

@@ -486,6 +486,9 @@ void CallSession::decide(Clock::time_point now, std::string_view why) {
   }
   decision_ = std::move(d);
   decided_because_ = std::string(why);
+  // Routed on the key alone although the caller spoke: the operator should know the words
+  // were not weighed (a busy recogniser, or a key pressed mid-sentence).
+  words_pending_at_decision_ = speaking_ || utterances_pending_ > 0 || wants_triage_;
   timings_.emplace_back("decided_s", seconds(now - created_));
   std::string detail;
   Object(detail)
@@ -641,6 +644,11 @@ void CallSession::write_reasons(std::string& out, const audio::Verdict& heard, b
     reason("call_update_failed", "telephony", "Twilio did not take our update: " + update_error_);
   }
   if (!asr_error_.empty()) reason("recognizer_failed", "speech", asr_error_);
+  if (words_pending_at_decision_) {
+    reason("routed_before_words", "speech",
+           "routed before the caller's words were transcribed and weighed; the transcript is "
+           "added to this record when it comes");
+  }
   out += ']';
 }
 

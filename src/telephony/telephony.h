@@ -282,6 +282,7 @@ class CallSession {
   std::optional<Clock::time_point> speech_end_at_, silent_prompt_at_, hold_at_;
   bool speaking_ = false;
   int utterances_pending_ = 0;
+  bool words_pending_at_decision_ = false;
   std::string transcript_;
   std::string asr_error_;
   std::string update_error_;
