@@ -40,6 +40,8 @@ struct SimOptions {
   int concurrency = 1;
   double ramp_s = 0;  // the first calls start spread over this long, not all at once
   double max_call_s = 180;
+  double talk_s = 2;         // with the officer, after being put through
+  double drop_stream_s = 0;  // fault: the media socket dies without a stop message
   double wait_record_s = 20;
   bool records = true;
   std::string stir;
@@ -199,6 +201,11 @@ struct Call {
                                                {"payload", telephony::base64_encode(bytes)}}}}
                                   .dump()));
         if (static_cast<double>(chunk) * 0.02 > run.opt.max_call_s) break;
+        if (run.opt.drop_stream_s > 0 &&
+            static_cast<double>(chunk) * 0.02 >= run.opt.drop_stream_s) {
+          beast::get_lowest_layer(ws).socket().close();  // no stop message, no close frame
+          return;
+        }
         std::this_thread::sleep_until(start + std::chrono::duration_cast<SteadyClock::duration>(
                                                   frame * static_cast<double>(chunk)));
       }
@@ -252,7 +259,7 @@ struct Call {
         if (dialed.empty()) dialed = v.text;
         routed_s = std::chrono::duration<double>(SteadyClock::now() - t0).count();
         outcome = "dialed";
-        if (auto u = wait(2)) return u;  // the officer answers and talks
+        if (auto u = wait(run.opt.talk_s)) return u;  // the officer answers and talks
         return std::nullopt;
       } else if (v.name == "Gather") {
         if (auto u = gather(v)) return u;
@@ -535,6 +542,13 @@ void add_simulate_command(CLI::App& app, const Context& ctx, int& exit_code) {
       ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--max-call-s", opt->max_call_s, "longest simulated call")
       ->check(CLI::Range(1.0, 3600.0));
+  cmd->add_option("--talk-s", opt->talk_s,
+                  "how long the caller talks with the officer once put through (default 2)")
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--drop-stream-s", opt->drop_stream_s,
+                  "fault: the media stream's socket dies after this many seconds, without a stop "
+                  "message")
+      ->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--wait-record-s", opt->wait_record_s,
                   "how long to wait for the server's final record");
   cmd->add_flag("!--no-records", opt->records, "do not read the stored record (load tests)");

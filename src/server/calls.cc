@@ -24,9 +24,20 @@ std::string utc_now_ms() {
 
 struct CallRegistry::LiveCall {
   LiveCall(std::string sid, const ServerConfig& cfg, const telephony::Endpoints& ep,
-           SpeechQueue& speech)
+           SpeechQueue& speech, std::atomic<std::uint64_t>& decoders_busy)
       : session(std::move(sid), cfg.session, ep, cfg.departments, cfg.fusion, Clock::now()),
-        asr(speech.lane()) {}
+        asr(speech.lane()),
+        decoders_busy(decoders_busy) {}
+  ~LiveCall() { release_recognizer(); }
+
+  // Gives the decoder back to the engine's pool once an utterance is transcribed: a call
+  // may stay connected to an officer for many minutes, and a PocketSphinx decoder is
+  // about 90 MiB. Used only by jobs in the `asr` lane (or when the last owner goes).
+  void release_recognizer() {
+    if (!recognizer) return;
+    recognizer.reset();
+    --decoders_busy;
+  }
 
   std::mutex mu;
   telephony::CallSession session;
@@ -41,6 +52,7 @@ struct CallRegistry::LiveCall {
   std::unique_ptr<speech::Recognizer> recognizer;
   bool recognizer_failed = false;
   std::shared_ptr<SpeechQueue::Lane> asr;
+  std::atomic<std::uint64_t>& decoders_busy;
 };
 
 namespace {
@@ -212,7 +224,7 @@ std::string CallRegistry::on_voice(const telephony::Params& params) {
       ++counters_.overload;
       return overload_twiml();
     } else {
-      call = std::make_shared<LiveCall>(sid, config_, endpoints_, speech_);
+      call = std::make_shared<LiveCall>(sid, config_, endpoints_, speech_, counters_.decoders_busy);
       calls_.emplace(sid, call);
     }
   }
@@ -315,13 +327,22 @@ void CallRegistry::tick() {
   }
 }
 
-void CallRegistry::recognise(std::shared_ptr<LiveCall> call, SpeechQueue::Priority priority,
-                             telephony::CallSession::Voiced voiced) {
+std::optional<CallRegistry::Voiced> CallRegistry::take_voiced(LiveCall& call,
+                                                              Clock::time_point now) {
+  auto audio = call.session.take_voiced();
+  if (!audio) return std::nullopt;
+  if (!call.utterance_start) call.utterance_start = now;
+  Voiced v{{call.session.decided(), *call.utterance_start}, std::move(*audio)};
+  if (v.audio.utterance_end) call.utterance_start.reset();
+  return v;
+}
+
+void CallRegistry::recognise(std::shared_ptr<LiveCall> call, Voiced voiced) {
   auto lane = call->asr;
-  speech_.post(lane, priority,
-               [this, call = std::move(call), voiced = std::move(voiced)]() mutable {
+  speech_.post(lane, voiced.priority,
+               [this, call = std::move(call), audio = std::move(voiced.audio)]() mutable {
                  try {
-                   recognise_now(call, voiced);
+                   recognise_now(call, audio);
                  } catch (const std::exception& e) {
                    std::cerr << "spoofex: speech for call " << call->session.call_sid()
                              << " failed: " << e.what() << '\n';
@@ -341,6 +362,7 @@ void CallRegistry::recognise_now(const std::shared_ptr<LiveCall>& call,
         auto r = deps_.speech->recognizer();
         if (r) {
           call->recognizer = std::move(*r);
+          ++counters_.decoders_busy;
         } else {
           call->recognizer_failed = true;
           failure = r.error();
@@ -350,6 +372,7 @@ void CallRegistry::recognise_now(const std::shared_ptr<LiveCall>& call,
         if (auto st = call->recognizer->accept(voiced.pcm); !st) failure = st.error();
         if (voiced.utterance_end) {
           final_text = call->recognizer->finish().text;
+          call->release_recognizer();
           ++counters_.asr_utterances;
         }
       }
@@ -395,13 +418,17 @@ CallRegistry::Stream::~Stream() {
   if (!call_sid_.empty() && !stopped_) {
     --registry_.streaming_;
     if (auto call = registry_.find(call_sid_)) {
-      // The socket closed without a stop message: the audio has ended all the same.
+      // The socket closed without a stop message: the audio has ended all the same, and
+      // what the caller was saying still goes to the recogniser.
+      std::optional<Voiced> voiced;
       {
         std::lock_guard lock(call->mu);
         call->session.on_stream_stop(Clock::now());
+        voiced = registry_.take_voiced(*call, Clock::now());
         registry_.collect(*call);
       }
       registry_.dispatch(call);
+      if (voiced) registry_.recognise(call, std::move(*voiced));
     }
   }
 }
@@ -441,8 +468,7 @@ Status CallRegistry::Stream::on_message(std::string_view text) {
   last_sequence_ = m->sequence;
   auto call = registry_.find(call_sid_);
   if (!call) return Error{"the call has ended"};
-  std::optional<telephony::CallSession::Voiced> voiced;
-  SpeechQueue::Priority priority;
+  std::optional<Voiced> voiced;
   {
     std::lock_guard lock(call->mu);
     const auto now = Clock::now();
@@ -451,7 +477,7 @@ Status CallRegistry::Stream::on_message(std::string_view text) {
         if (m->track != "inbound" && m->track != "inbound_track") break;
         ++registry_.counters_.media_frames;
         call->session.on_media(m->payload, now);
-        voiced = call->session.take_voiced();
+        voiced = registry_.take_voiced(*call, now);
         break;
       case telephony::StreamEvent::dtmf:
         call->session.on_stream_dtmf(m->digit, now);
@@ -460,20 +486,15 @@ Status CallRegistry::Stream::on_message(std::string_view text) {
         stopped_ = true;
         --registry_.streaming_;
         call->session.on_stream_stop(now);
-        voiced = call->session.take_voiced();
+        voiced = registry_.take_voiced(*call, now);
         break;
       default:
         break;
     }
-    if (voiced) {
-      if (!call->utterance_start) call->utterance_start = now;
-      priority = {call->session.decided(), *call->utterance_start};
-      if (voiced->utterance_end) call->utterance_start.reset();
-    }
     registry_.collect(*call);
   }
   registry_.dispatch(call);
-  if (voiced) registry_.recognise(call, priority, std::move(*voiced));
+  if (voiced) registry_.recognise(call, std::move(*voiced));
   return Ok{};
 }
 

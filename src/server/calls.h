@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -23,6 +24,7 @@ struct Counters {
   std::atomic<std::uint64_t> webhooks{0}, rejected{0}, forged{0}, bad_requests{0}, streams{0},
       stream_errors{0}, media_frames{0}, updates_failed{0}, decisions{0}, asr_utterances{0},
       overload{0};
+  std::atomic<std::uint64_t> decoders_busy{0};  // a gauge: recognisers held by calls now
 };
 
 // Milliseconds-precision UTC time, e.g. "2026-11-25T14:30:00.123Z": orders call records.
@@ -77,8 +79,14 @@ class CallRegistry {
   store::CallRecord record_of(const telephony::CallSession& session) const;
   // Hands what collect() gathered to the writer and to Twilio. Takes the lock itself.
   void dispatch(const std::shared_ptr<LiveCall>& call);
-  void recognise(std::shared_ptr<LiveCall> call, SpeechQueue::Priority priority,
-                 telephony::CallSession::Voiced voiced);
+  // Audio for the recogniser, with its place in the speech queue.
+  struct Voiced {
+    SpeechQueue::Priority priority;
+    telephony::CallSession::Voiced audio;
+  };
+  // Call with the call's mutex held.
+  std::optional<Voiced> take_voiced(LiveCall& call, telephony::Clock::time_point now);
+  void recognise(std::shared_ptr<LiveCall> call, Voiced voiced);
   void recognise_now(const std::shared_ptr<LiveCall>& call, telephony::CallSession::Voiced& voiced);
   std::string overload_twiml() const;
 

@@ -243,6 +243,8 @@ std::string metrics_text(Shared& sh) {
   line("spoofex_calls_active", "gauge", "Calls held in memory.", sh.calls.active());
   line("spoofex_streams_active", "gauge", "Media streams open.", sh.calls.streaming());
   line("spoofex_store_queue", "gauge", "Records waiting for the database.", sh.writer.queued());
+  line("spoofex_speech_decoders_busy", "gauge", "Recognisers decoding a caller's utterance now.",
+       c.decoders_busy.load());
   const auto speech = sh.calls.speech_backlog();
   line("spoofex_speech_queue", "gauge", "Audio chunks waiting for a speech worker.", speech.jobs);
   out +=

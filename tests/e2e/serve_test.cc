@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -155,6 +156,13 @@ class ServeTest : public ::testing::TestWithParam<std::string> {
     return "+9198" + std::to_string(10000000 + rng() % 89999999);
   }
 
+  // A number from /metrics (-1 if it is missing).
+  double metric(const std::string& name) {
+    const std::string body = request(http::verb::get, "/metrics", "", {}).body();
+    const auto at = body.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
+  }
+
   // A raw HTTP request to the server.
   http::response<http::string_body> request(http::verb verb, const std::string& target,
                                             const std::string& body,
@@ -253,6 +261,34 @@ TEST_P(ServeTest, SpokenComplaintGoesToTheComplaintsCell) {
   const json r = simulate(unique_caller(), wav("complaint"), "--digit 3");
   EXPECT_EQ(r["category"], "complaint") << r.dump();
   EXPECT_EQ(r["simulation"]["dialed"], kComplaint);
+}
+
+TEST_P(ServeTest, ACallPutThroughToAnOfficerHoldsNoDecoder) {
+  const double before = metric("spoofex_utterances_recognised_total");
+  ASSERT_GE(before, 0);
+  // The caller stays on the line with the officer long after the words are transcribed.
+  auto call = std::async(std::launch::async, [&] {
+    return simulate(unique_caller(), wav("complaint"), "--digit 3 --talk-s 30");
+  });
+  bool transcribed = false;
+  for (int i = 0; i < 600 && !transcribed; ++i) {
+    transcribed = metric("spoofex_utterances_recognised_total") > before;
+    if (!transcribed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(transcribed);
+  EXPECT_GE(metric("spoofex_streams_active"), 1) << "the call should still be connected";
+  // The decoder (about 90 MiB) went back to the pool with the utterance, not with the call.
+  EXPECT_EQ(metric("spoofex_speech_decoders_busy"), 0);
+  const json r = call.get();
+  EXPECT_EQ(r["category"], "complaint") << r.dump();
+}
+
+TEST_P(ServeTest, WordsBeforeAStreamDiesWithoutAStopAreStillTranscribed) {
+  // The socket dies at 12 s, mid-sentence ("help there is a fire ..." begins at 9.5 s).
+  const json r = simulate(unique_caller(), wav("emergency"), "--drop-stream-s 12");
+  EXPECT_NE(r["transcript"], "") << r.dump();
+  EXPECT_EQ(r["category"], "emergency") << r.dump();
+  EXPECT_EQ(r["simulation"]["dialed"], kEmergency) << r.dump();
 }
 
 TEST_P(ServeTest, RecordedSalesPitchOverThePromptIsHungUpAsSpam) {
