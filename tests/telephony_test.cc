@@ -1321,6 +1321,27 @@ TEST_F(CallSessionTest, StreamStopWhileSpeakingEndsTheUtterance) {
   EXPECT_TRUE(v->utterance_end);
 }
 
+TEST_F(CallSessionTest, PutThroughMidSentenceTheWordsSoFarAreKeptAndTheConversationIsNot) {
+  (void)answer();
+  feed_silence(0.5);
+  feed(speech_mulaw(1.0));
+  auto before = call().take_voiced();
+  ASSERT_TRUE(before);
+  EXPECT_FALSE(before->utterance_end);
+  // Key 1 while still talking: put through at once.
+  const std::string twiml = gather(Stage::main, "1");
+  ASSERT_TRUE(contains(twiml, "<Dial")) << twiml;
+  // The caller goes on talking, now to the officer; the fork keeps streaming it.
+  feed(speech_mulaw(2.0));
+  feed_silence(1.0);
+  feed(speech_mulaw(2.0));
+  auto after = call().take_voiced();
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->utterance_end) << "the utterance in progress ends at the put-through";
+  EXPECT_TRUE(after->pcm.empty()) << "nothing said to the officer reaches the recogniser";
+  EXPECT_FALSE(call().take_voiced());
+}
+
 TEST_F(CallSessionTest, SpeechThenNoKeyPutsTheCallerOnHold) {
   (void)answer();
   caller_speaks();

@@ -191,7 +191,7 @@ void CallSession::on_stream_start(std::string_view stream_sid, Clock::time_point
 }
 
 void CallSession::on_media(std::span<const std::uint8_t> mulaw, Clock::time_point now) {
-  if (stream_ended_) return;
+  if (stream_ended_ || put_through_) return;
   std::int16_t pcm[320];
   while (!mulaw.empty()) {
     const std::size_t n = std::min<std::size_t>(mulaw.size(), std::size(pcm));
@@ -529,6 +529,15 @@ std::string CallSession::act_on_decision() {
         .str();
   }
   action_taken_ = "dialed";
+  // The conversation with the officer is theirs: what the caller was saying still goes to
+  // the recogniser, nothing after it (the fork streams on for the whole call, and the
+  // speech workers serve callers still waiting for a decision first).
+  put_through_ = true;
+  if (speaking_) {
+    speaking_ = false;
+    utterance_end_ = true;
+    ++utterances_pending_;
+  }
   return t.say(config_.connect_prompt)
       .dial(d.department.number, config_.dial_timeout_s, config_.caller_id)
       .str();

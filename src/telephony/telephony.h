@@ -283,6 +283,7 @@ class CallSession {
   bool speaking_ = false;
   int utterances_pending_ = 0;
   bool words_pending_at_decision_ = false;
+  bool put_through_ = false;  // dialed to a department: listening is over
   std::string transcript_;
   std::string asr_error_;
   std::string update_error_;
