@@ -557,7 +557,8 @@ TEST(TwimlTest, StartStreamForksInboundAudioWithParameters) {
   const std::string doc =
       Twiml().start_stream("wss://x/twilio/stream", {{"call_sid", "CA1"}, {"k", "a\"b"}}).str();
   EXPECT_TRUE(contains(doc,
-                       "<Start><Stream url=\"wss://x/twilio/stream\" track=\"inbound_track\">"
+                       "<Start><Stream name=\"spoofex\" url=\"wss://x/twilio/stream\" "
+                       "track=\"inbound_track\">"
                        "<Parameter name=\"call_sid\" value=\"CA1\"/>"
                        "<Parameter name=\"k\" value=\"a&quot;b\"/></Stream></Start>"))
       << doc;
@@ -1065,7 +1066,8 @@ TEST_F(CallSessionTest, StatusCallbackKeepsTheRejectedStatus) {
 TEST_F(CallSessionTest, AcceptedCallerGetsStreamAndGather) {
   const std::string twiml = answer();
   EXPECT_TRUE(twiml.starts_with(kXmlHead)) << twiml;
-  EXPECT_TRUE(contains(twiml, "<Start><Stream url=\"wss://x/twilio/stream\"")) << twiml;
+  EXPECT_TRUE(contains(twiml, "<Start><Stream name=\"spoofex\" url=\"wss://x/twilio/stream\""))
+      << twiml;
   EXPECT_TRUE(contains(twiml, std::string("<Parameter name=\"call_sid\" value=\"") + kSid + "\"/>"))
       << twiml;
   EXPECT_TRUE(contains(twiml, "<Gather input=\"dtmf\" numDigits=\"1\" timeout=\"5\"")) << twiml;
@@ -1328,9 +1330,10 @@ TEST_F(CallSessionTest, PutThroughMidSentenceTheWordsSoFarAreKeptAndTheConversat
   auto before = call().take_voiced();
   ASSERT_TRUE(before);
   EXPECT_FALSE(before->utterance_end);
-  // Key 1 while still talking: put through at once.
+  // Key 1 while still talking: put through at once, and the fork is stopped first.
   const std::string twiml = gather(Stage::main, "1");
   ASSERT_TRUE(contains(twiml, "<Dial")) << twiml;
+  EXPECT_LT(twiml.find("<Stop><Stream name=\"spoofex\"/></Stop>"), twiml.find("<Dial")) << twiml;
   // The caller goes on talking, now to the officer; the fork keeps streaming it.
   feed(speech_mulaw(2.0));
   feed_silence(1.0);

@@ -248,6 +248,11 @@ struct Call {
         for (const auto& s : v.children) {
           if (s.name == "Stream" && !streamer.joinable()) start_stream(s);
         }
+      } else if (v.name == "Stop") {
+        // <Stop><Stream name=...>: Twilio ends the fork with a stop message.
+        for (const auto& st : v.children) {
+          if (st.name == "Stream") stream_stop = true;
+        }
       } else if (v.name == "Redirect") {
         auto r = post(v.text, base_params());
         if (!r || r->status != 200) return fail_http("Redirect", r);

@@ -294,11 +294,17 @@ Twiml& Twiml::dial(std::string_view number, int timeout_s, std::string_view call
 }
 
 Twiml& Twiml::start_stream(std::string_view url, const Params& parameters) {
-  body_ += "<Start><Stream url=\"" + xml_escape(url) + "\" track=\"inbound_track\">";
+  body_ += "<Start><Stream name=\"" + std::string(kStreamName) + "\" url=\"" + xml_escape(url) +
+           "\" track=\"inbound_track\">";
   for (const auto& [k, v] : parameters) {
     body_ += "<Parameter name=\"" + xml_escape(k) + "\" value=\"" + xml_escape(v) + "\"/>";
   }
   body_ += "</Stream></Start>";
+  return *this;
+}
+
+Twiml& Twiml::stop_stream() {
+  body_ += "<Stop><Stream name=\"" + std::string(kStreamName) + "\"/></Stop>";
   return *this;
 }
 

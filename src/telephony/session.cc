@@ -530,15 +530,17 @@ std::string CallSession::act_on_decision() {
   }
   action_taken_ = "dialed";
   // The conversation with the officer is theirs: what the caller was saying still goes to
-  // the recogniser, nothing after it (the fork streams on for the whole call, and the
-  // speech workers serve callers still waiting for a decision first).
+  // the recogniser, nothing after it. The TwiML stops the fork; until Twilio does, audio
+  // that still arrives is dropped here (the speech workers serve routed calls last, so
+  // their audio would otherwise queue).
   put_through_ = true;
   if (speaking_) {
     speaking_ = false;
     utterance_end_ = true;
     ++utterances_pending_;
   }
-  return t.say(config_.connect_prompt)
+  return t.stop_stream()
+      .say(config_.connect_prompt)
       .dial(d.department.number, config_.dial_timeout_s, config_.caller_id)
       .str();
 }

@@ -82,6 +82,9 @@ struct Voice {
 };
 
 // Builds a <Response> one verb at a time; every text and attribute is escaped.
+// The name spoofex gives its Media Stream, so that TwiML can stop it.
+inline constexpr std::string_view kStreamName = "spoofex";
+
 class Twiml {
  public:
   explicit Twiml(Voice voice = {}) : voice_(std::move(voice)) {}
@@ -91,7 +94,10 @@ class Twiml {
   Twiml& hangup();
   Twiml& redirect(std::string_view url);
   Twiml& dial(std::string_view number, int timeout_s = 20, std::string_view caller_id = {});
+  // <Start><Stream name="spoofex" ...>: forks the caller's audio to us.
   Twiml& start_stream(std::string_view url, const Params& parameters);
+  // <Stop><Stream name="spoofex"/></Stop>: ends that fork (Twilio sends its stop message).
+  Twiml& stop_stream();
   // <Gather input="dtmf" ... actionOnEmptyResult="true"><Say>prompt</Say></Gather>
   Twiml& gather(std::string_view action, int num_digits, int timeout_s, std::string_view prompt);
   std::string str() const;

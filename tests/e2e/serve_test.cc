@@ -276,7 +276,7 @@ TEST_P(ServeTest, ACallPutThroughToAnOfficerHoldsNoDecoder) {
     if (!transcribed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(transcribed);
-  EXPECT_GE(metric("spoofex_streams_active"), 1) << "the call should still be connected";
+  EXPECT_GE(metric("spoofex_calls_active"), 1) << "the call should still be connected";
   // The decoder (about 90 MiB) went back to the pool with the utterance, not with the call.
   EXPECT_EQ(metric("spoofex_speech_decoders_busy"), 0);
   const json r = call.get();
