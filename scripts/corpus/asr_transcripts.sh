@@ -21,7 +21,8 @@ while IFS=$'\t' read -r label text; do
   [ -n "$clean" ] || continue
   voice=${voices[$((n / step % ${#voices[@]}))]}
   flite -voice "$voice" -t "$clean" -o "$work/raw.wav" 2>/dev/null || continue
-  sox "$work/raw.wav" -r 8000 -e mu-law "$work/$n.wav" sinc 300-3400 2>/dev/null
+  # -R: sox dithers with a fresh seed on every run otherwise, and the readings would differ.
+  sox -R "$work/raw.wav" -r 8000 -e mu-law "$work/$n.wav" sinc 300-3400 2>/dev/null
   printf '%s\t%s\n' "$work/$n.wav" "$label" >> "$work/list.tsv"
 done < "$in"
 # The reference column carries the label; the recogniser's words are the new text.

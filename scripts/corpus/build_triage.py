@@ -9,8 +9,10 @@ Each file mixes three kinds of line:
           test line
   round 3 the same again, data/triage/handwritten/train3/<label>.txt, appended after the round-2 lines
           (--without-round3 leaves them out, for ablations)
-  round 4 the same again, data/triage/handwritten/train4/<label>.txt, appended last (after round 3, or
-          after round 2 with --without-round3; --without-round4 leaves them out)
+  round 4 the same again, data/triage/handwritten/train4/<label>.txt, appended after round 3 (or after
+          round 2 with --without-round3; --without-round4 leaves them out)
+  round 5 the same again, data/triage/handwritten/train5/<label>.txt, appended last (after the rounds
+          before it that are in; --without-round5 leaves them out)
   frame   slot-filled frames (frames.py), a minority; train and test have separate frames and slot values
   public  rows from the public datasets in --shared (public_data.py), lightly cleaned
 
@@ -23,6 +25,7 @@ mostly contained in it) is skipped. The build ends with the overlap check (check
 Deterministic: the same inputs give byte-identical outputs.
 
     python3 scripts/corpus/build_triage.py [--shared /work/shared/data] [--out data/triage] [--without-round3] [--without-round4]
+        [--without-round5]
 """
 
 import argparse
@@ -79,7 +82,7 @@ def read_handwritten(split, source="hand-written"):
     folder = REPO / "data" / "triage" / "handwritten" / split
     for label in LABELS:
         path = folder / f"{label}.txt"
-        if split == "train4" and not path.exists():
+        if split in ("train4", "train5") and not path.exists():
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             text = line.strip()
@@ -203,6 +206,7 @@ def report(name, rows):
           + f" | {total} |")
     public = sum(1 for r in rows if r["source"] not in ("hand-written", "hand-written, round 2",
                                                         "hand-written, round 3", "hand-written, round 4",
+                                                        "hand-written, round 5",
                                                         "slot-filled frame"))
     framed = sum(1 for r in rows if r["source"] == "slot-filled frame")
     print(f"public share {100 * public / total:.1f}%  slot-filled share {100 * framed / total:.1f}%")
@@ -237,9 +241,14 @@ def round_three(train, test):
 
 
 def round_four(train, test):
-    """Round-4 training lines (handwritten/train4/), appended last; train includes the earlier rounds.
+    """Round-4 training lines (handwritten/train4/), after round 3; train includes the earlier rounds.
     A label with no file there is skipped (round 4 may be emergency lines only)."""
     return later_round("train4", "hand-written, round 4", SEED + 4, train, test)
+
+
+def round_five(train, test):
+    """Round-5 training lines (handwritten/train5/), appended last; train includes the earlier rounds."""
+    return later_round("train5", "hand-written, round 5", SEED + 5, train, test)
 
 
 def main():
@@ -249,6 +258,8 @@ def main():
                     help="leave out handwritten/train3/ (ablation; the committed train.tsv has it)")
     ap.add_argument("--without-round4", dest="round4", action="store_false",
                     help="leave out handwritten/train4/ (ablation; the committed train.tsv has it)")
+    ap.add_argument("--without-round5", dest="round5", action="store_false",
+                    help="leave out handwritten/train5/ (ablation; the committed train.tsv has it)")
     ap.add_argument("--out", default=str(REPO / "data" / "triage"))
     args = ap.parse_args()
     out_dir = Path(args.out)
@@ -272,6 +283,8 @@ def main():
         train = train + round_three(train, test)
     if args.round4:
         train = train + round_four(train, test)
+    if args.round5:
+        train = train + round_five(train, test)
     write(train, out_dir, "train", random.Random(0), shuffle=False)
     write_provenance([("train", train), ("test", test)], out_dir)
     report("train", train)
