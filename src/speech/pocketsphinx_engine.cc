@@ -72,7 +72,12 @@ class PocketSphinxRecognizer final : public Recognizer {
 
   Status accept(std::span<const std::int16_t> pcm) override {
     if (!started_) {
-      if (ps_start_utt(ps_.get()) < 0) return Error{"pocketsphinx: cannot start an utterance"};
+      // A new stream: the front end's noise-removal estimate otherwise carries over from
+      // whatever this pooled decoder heard last (another caller, another line), and the
+      // same words decoded differently by the order calls came in.
+      if (ps_start_stream(ps_.get()) < 0 || ps_start_utt(ps_.get()) < 0) {
+        return Error{"pocketsphinx: cannot start an utterance"};
+      }
       started_ = true;
     }
     const auto wide = front_.process(pcm);
