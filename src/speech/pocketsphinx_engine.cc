@@ -1,4 +1,5 @@
 #include <cmn.h>
+#include <fe.h>
 #include <feat.h>
 #include <pocketsphinx.h>
 
@@ -72,13 +73,7 @@ class PocketSphinxRecognizer final : public Recognizer {
 
   Status accept(std::span<const std::int16_t> pcm) override {
     if (!started_) {
-      // A new stream: the front end's noise-removal estimate otherwise carries over from
-      // whatever this pooled decoder heard last (another caller, another line), and the
-      // same words decoded differently by the order calls came in.
-      if (ps_start_stream(ps_.get()) < 0 || ps_start_utt(ps_.get()) < 0) {
-        return Error{"pocketsphinx: cannot start an utterance"};
-      }
-      started_ = true;
+      if (auto st = start(); !st) return st;
     }
     const auto wide = front_.process(pcm);
     if (ps_process_raw(ps_.get(), wide.data(), wide.size(), 0, 0) < 0) {
@@ -120,6 +115,9 @@ class PocketSphinxRecognizer final : public Recognizer {
   }
 
  private:
+  // Opens an utterance on a fresh stream (defined after the engine).
+  Status start();
+
   PocketSphinxEngine& engine_;
   Decoder ps_;
   NarrowbandFrontEnd front_;
@@ -244,14 +242,48 @@ class PocketSphinxEngine final : public Engine {
         std::make_unique<PocketSphinxRecognizer>(*this, std::move(d), cfg_.comfort_noise_dbfs));
   }
 
+  // The noise-removal estimate starts from a quiet telephone line rather than from nothing
+  // (which measured worse) or from the last caller (which made decoding depend on who called
+  // before): a second of low line noise through the decoder's front end only, no search.
+  void prime(ps_decoder_t* ps) {
+    std::call_once(primer_once_, [&] {
+      std::vector<std::int16_t> line(8000);
+      std::mt19937 rng(20261126);
+      std::normal_distribution<double> hiss(0.0, 30.0);
+      for (auto& x : line) x = static_cast<std::int16_t>(hiss(rng));
+      NarrowbandFrontEnd front(cfg_.comfort_noise_dbfs);
+      const auto wide = front.process(line);
+      primer_.assign(wide.begin(), wide.end());
+    });
+    fe_t* fe = ps_get_fe(ps);
+    if (!fe || fe_start_utt(fe) < 0) return;
+    const int ncep = fe_get_output_size(fe);
+    const std::int16_t* p = primer_.data();
+    std::size_t left = primer_.size();
+    std::vector<mfcc_t> cep(static_cast<std::size_t>(ncep) * 16);
+    mfcc_t* rows[16];
+    for (int i = 0; i < 16; ++i) rows[i] = cep.data() + static_cast<std::size_t>(i) * ncep;
+    while (left > 0) {
+      int32 nframes = 16;
+      const std::size_t before = left;
+      if (fe_process_frames(fe, &p, &left, rows, &nframes, nullptr) < 0 || left == before) break;
+    }
+    int32 last = 0;
+    fe_end_utt(fe, cep.data(), &last);
+  }
+
+  void reset_cmn(ps_decoder_t* ps) {
+    if (cmn_t* cmn = ps_get_feat(ps)->cmn_struct;
+        cmn && static_cast<std::size_t>(cmn->veclen) == initial_cmn_.size()) {
+      cmn_live_set(cmn, initial_cmn_.data());
+    }
+  }
+
   void give_back(Decoder d) {
     std::lock_guard lock(mu_);
     // Live CMN adapts to the channel of the call it decoded; the next call is another
     // caller on another line, so it starts from the model's initial means again.
-    if (cmn_t* cmn = ps_get_feat(d.get())->cmn_struct;
-        cmn && static_cast<std::size_t>(cmn->veclen) == initial_cmn_.size()) {
-      cmn_live_set(cmn, initial_cmn_.data());
-    }
+    reset_cmn(d.get());
     if (idle_.size() < cfg_.pool) idle_.push_back(std::move(d));
   }
 
@@ -262,11 +294,24 @@ class PocketSphinxEngine final : public Engine {
   std::vector<Decoder> idle_;
   std::once_flag cmn_once_;
   std::vector<mfcc_t> initial_cmn_;  // the model's starting cepstral means (set once)
+  std::once_flag primer_once_;
+  std::vector<std::int16_t> primer_;
 };
 
 PocketSphinxRecognizer::PocketSphinxRecognizer(PocketSphinxEngine& engine, Decoder decoder,
                                                double noise_dbfs)
     : engine_(engine), ps_(std::move(decoder)), front_(noise_dbfs) {}
+
+Status PocketSphinxRecognizer::start() {
+  // A new stream: the front end's noise-removal estimate otherwise carries over from
+  // whatever this pooled decoder heard last (another caller, another line), and the
+  // same words decoded differently by the order calls came in.
+  if (ps_start_stream(ps_.get()) < 0) return Error{"pocketsphinx: cannot start a stream"};
+  engine_.prime(ps_.get());
+  if (ps_start_utt(ps_.get()) < 0) return Error{"pocketsphinx: cannot start an utterance"};
+  started_ = true;
+  return Ok{};
+}
 
 PocketSphinxRecognizer::~PocketSphinxRecognizer() {
   if (started_) ps_end_utt(ps_.get());
