@@ -159,6 +159,23 @@ std::vector<Example> generated_set(std::size_t per_class, double noise, std::uin
   return out;
 }
 
+// A recogniser's reading of each line: the words that decide an emergency are the
+// ones it loses here, so its emergencies look like the other classes.
+std::vector<Example> heard_readings(const std::vector<Example>& written, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::bernoulli_distribution lose(0.6);
+  std::vector<Example> out;
+  for (const auto& ex : written) {
+    std::string text;
+    for (const auto& w : tokenize(ex.text)) {
+      const bool decisive = ex.label == C::emergency && w != "sir" && w != "please";
+      if (!decisive || !lose(rng)) text += " " + w;
+    }
+    out.push_back({ex.label, text.substr(text.empty() ? 0 : 1), Source::heard});
+  }
+  return out;
+}
+
 std::filesystem::path temp_path(const std::string& name) {
   static int counter = 0;
   return std::filesystem::temp_directory_path() /
@@ -330,10 +347,12 @@ void expect_same_predictions(const NaiveBayes& a, const NaiveBayes& b) {
   texts.push_back("xyzzy");
   texts.push_back("");
   for (const auto& t : texts) {
-    const Prediction pa = a.predict(t), pb = b.predict(t);
-    EXPECT_EQ(pa.category, pb.category) << t;
-    for (std::size_t c = 0; c < kCategories; ++c)
-      EXPECT_NEAR(pa.scores[c], pb.scores[c], 1e-6) << t;
+    for (Source source : {Source::written, Source::heard}) {
+      const Prediction pa = a.predict(t, source), pb = b.predict(t, source);
+      EXPECT_EQ(pa.category, pb.category) << t;
+      for (std::size_t c = 0; c < kCategories; ++c)
+        EXPECT_NEAR(pa.scores[c], pb.scores[c], 1e-6) << t;
+    }
   }
 }
 
@@ -408,7 +427,7 @@ TEST(NaiveBayesTest, ParseRejectsDamagedModels) {
   const std::string good = valid_model_text();
   const std::vector<std::pair<std::string, std::string>> damaged = {
       {"empty", ""},
-      {"wrong magic", replace_line(good, "spoofex-triage-nb", "spoofex-triage-nb 4")},
+      {"wrong magic", replace_line(good, "spoofex-triage-nb", "spoofex-triage-nb 9")},
       {"unknown model type", replace_line(good, "model", "model svm")},
       {"blend weight above one", replace_line(good, "blend_weight", "blend_weight 2")},
       {"negative l2", replace_line(good, "l2", "l2 -1")},
@@ -418,6 +437,10 @@ TEST(NaiveBayesTest, ParseRejectsDamagedModels) {
       {"negative emergency shift", replace_line(good, "emergency_shift", "emergency_shift -1")},
       {"absurd emergency shift", replace_line(good, "emergency_shift", "emergency_shift 1e9")},
       {"no emergency shift", replace_line(good, "emergency_shift", "docs 1 1 1 1")},
+      {"negative heard shift",
+       replace_line(good, "heard_emergency_shift", "heard_emergency_shift -0.5")},
+      {"zero heard temperature", replace_line(good, "heard_temperature", "heard_temperature 0")},
+      {"no heard calibration", replace_line(good, "heard_temperature", "")},
       {"other file", "label\ttext\nspam\tfree loan\n"},
       {"magic only", "spoofex-triage-nb 1\n"},
       {"no complement", "spoofex-triage-nb 1\nalpha 0.3\n"},
@@ -616,6 +639,92 @@ TEST(EmergencyShiftTest, SurvivesSaveAndLoad) {
   expect_same_predictions(nb, *back);
 }
 
+TEST(EmergencyShiftTest, BothCalibrationsSurviveSaveAndLoad) {
+  auto data = generated_set(50, 0.05, 21);
+  const auto readings = heard_readings(data, 5);
+  data.insert(data.end(), readings.begin(), readings.end());
+  const auto nb = NaiveBayes::train(data, with_cost(10));
+  ASSERT_NE(nb.emergency_shift(Source::heard), nb.emergency_shift(Source::written));
+  auto back = NaiveBayes::parse(nb.serialize());
+  ASSERT_TRUE(back.ok()) << back.error();
+  for (Source s : {Source::written, Source::heard}) {
+    EXPECT_NEAR(back->emergency_shift(s), nb.emergency_shift(s), 1e-9);
+    EXPECT_NEAR(back->temperature(s), nb.temperature(s), 1e-6);
+  }
+  expect_same_predictions(nb, *back);
+}
+
+TEST(ModelFileTest, VersionThreeModelsUseOneCalibrationForBoth) {
+  auto data = generated_set(50, 0.05, 21);
+  const auto readings = heard_readings(data, 5);
+  data.insert(data.end(), readings.begin(), readings.end());
+  std::string text = NaiveBayes::train(data, with_cost(10)).serialize();
+  text = replace_line(text, "spoofex-triage-nb", "spoofex-triage-nb 3");
+  text = replace_line(text, "heard_temperature", "");
+  text = replace_line(text, "heard_emergency_shift", "");
+  std::string compact;  // drop the emptied lines
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) compact += line + "\n";
+  }
+  auto nb = NaiveBayes::parse(compact);
+  ASSERT_TRUE(nb.ok()) << nb.error();
+  EXPECT_EQ(nb->emergency_shift(Source::heard), nb->emergency_shift(Source::written));
+  EXPECT_EQ(nb->temperature(Source::heard), nb->temperature(Source::written));
+}
+
+TEST(CalibrationBySourceTest, HeardTranscriptsGetTheirOwnLargerShift) {
+  auto data = generated_set(50, 0.05, 21);
+  const auto written_only = NaiveBayes::train(data, with_cost(10));
+  const auto readings = heard_readings(data, 5);
+  data.insert(data.end(), readings.begin(), readings.end());
+  const auto both = NaiveBayes::train(data, with_cost(10));
+  // Emergencies that lost their words are missed unless the heard shift grows.
+  EXPECT_GT(both.emergency_shift(Source::heard), both.emergency_shift(Source::written));
+  // The written calibration is fitted on written lines only: the readings do not
+  // drag it towards their larger shift.
+  EXPECT_LT(both.emergency_shift(Source::written), both.emergency_shift(Source::heard));
+  EXPECT_NEAR(both.emergency_shift(Source::written), written_only.emergency_shift(), 0.5);
+  // predict() applies the calibration of the source it is told: the same raw log-odds
+  // (emergency against inquiry), over that source's temperature, plus its shift.
+  const std::size_t e = idx(C::emergency), q = idx(C::inquiry);
+  for (std::string_view t : {"please come fast", "my bicycle was stolen last week", "sir"}) {
+    auto raw_log_odds = [&](Source s) {
+      const Prediction p = both.predict(t, s);
+      EXPECT_TRUE(is_distribution(p)) << t;
+      return (std::log(p.scores[e] / p.scores[q]) - both.emergency_shift(s)) * both.temperature(s);
+    };
+    EXPECT_NEAR(raw_log_odds(Source::heard), raw_log_odds(Source::written), 1e-6) << t;
+  }
+}
+
+TEST(CalibrationBySourceTest, TooFewReadingsBorrowTheWrittenCalibration) {
+  auto data = generated_set(50, 0.3, 21);
+  auto readings = heard_readings(data, 5);
+  readings.resize(20);  // under the 50 held-out examples a fit needs
+  data.insert(data.end(), readings.begin(), readings.end());
+  const auto nb = NaiveBayes::train(data, with_cost(50));
+  EXPECT_EQ(nb.emergency_shift(Source::heard), nb.emergency_shift(Source::written));
+  EXPECT_EQ(nb.temperature(Source::heard), nb.temperature(Source::written));
+  EXPECT_GT(nb.emergency_shift(Source::written), 0.0);
+}
+
+TEST(CalibrationBySourceTest, OnlyReadingsCalibrateBoth) {
+  const auto nb = NaiveBayes::train(heard_readings(generated_set(50, 0.3, 21), 5), with_cost(50));
+  EXPECT_GT(nb.emergency_shift(Source::heard), 0.0);
+  EXPECT_EQ(nb.emergency_shift(Source::written), nb.emergency_shift(Source::heard));
+}
+
+TEST(CalibrationBySourceTest, ParseExamplesMarksTheSource) {
+  auto heard = parse_examples("emergency\tfire fire\nspam\tfree loan\n", Source::heard);
+  ASSERT_TRUE(heard.ok()) << heard.error();
+  ASSERT_EQ(heard->size(), 2u);
+  EXPECT_EQ((*heard)[1].source, Source::heard);
+  auto written = parse_examples("emergency\tfire fire\n");
+  ASSERT_TRUE(written.ok()) << written.error();
+  EXPECT_EQ((*written)[0].source, Source::written);
+}
+
 // Model files as versions 1 and 2 wrote them (before the emergency shift, before logreg).
 constexpr std::string_view kVersionOneModel =
     "spoofex-triage-nb 1\nalpha 0.3\ncomplement 0\ntemperature 2\ndocs 2 2 1 1\n"
@@ -784,7 +893,7 @@ TEST(LogRegTest, SaveThenLoadKeepsTheModelTypeAndPredictions) {
     opt.blend_weight = 0.3;
     const auto model = Classifier::train(data, opt);
     const std::string text = model.serialize();
-    EXPECT_TRUE(text.starts_with("spoofex-triage-nb 3\n")) << text.substr(0, 40);
+    EXPECT_TRUE(text.starts_with("spoofex-triage-nb 4\n")) << text.substr(0, 40);
     auto back = Classifier::parse(text);
     ASSERT_TRUE(back.ok()) << back.error();
     EXPECT_EQ(back->model_type(), m);

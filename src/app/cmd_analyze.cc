@@ -89,7 +89,7 @@ int run_analyze(const Context& ctx, const AnalyzeOptions& opt) {
     if (!model) return fail(model.error(), kExitFailure);
     auto urgency = Context::urgency(*cfg);
     if (!urgency) return fail(urgency.error(), kExitFailure);
-    prediction = model->predict(transcript);
+    prediction = model->predict(transcript, triage::Source::heard);
     std::vector<triage::UrgencyScorer::Hit> hits;
     signals.urgency = urgency->score(transcript, &hits);
     for (const auto& h : hits)

@@ -91,7 +91,8 @@ int run_serve(const Context& ctx, const ServeOptions& opt) {
     if (!cfg.model_path.empty()) return Context::classifier(cfg);
     auto examples = triage::load_examples(data_dir() + "/triage/train.tsv");
     if (!examples) return Error{examples.error()};
-    if (auto heard = triage::load_examples(data_dir() + "/triage/train_asr.tsv")) {
+    if (auto heard =
+            triage::load_examples(data_dir() + "/triage/train_asr.tsv", triage::Source::heard)) {
       examples->insert(examples->end(), heard->begin(), heard->end());
     }
     auto db = store::Store::open(cfg.db_url);

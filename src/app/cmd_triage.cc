@@ -19,6 +19,8 @@ struct TriageOptions {
   std::string out;
   std::string model;
   std::vector<std::string> train;
+  std::vector<std::string> readings;  // recognised readings to train on (Source::heard)
+  bool heard = false;                 // --data (or stdin) is a recogniser's transcripts
   std::string model_type = std::string(to_string(triage::TrainOptions{}.model));
   double alpha = triage::TrainOptions{}.alpha;
   bool complement = false;
@@ -51,7 +53,21 @@ nlohmann::json scores_json(const triage::Prediction& p) {
   return j;
 }
 
-int run_classify(const Context& ctx) {
+triage::Source source_of(const TriageOptions& opt) {
+  return opt.heard ? triage::Source::heard : triage::Source::written;
+}
+
+// Appends every --readings file's examples, marked as heard.
+Status add_readings(const std::vector<std::string>& paths, std::vector<triage::Example>& out) {
+  for (const auto& path : paths) {
+    auto part = triage::load_examples(path, triage::Source::heard);
+    if (!part) return Error{part.error()};
+    out.insert(out.end(), part->begin(), part->end());
+  }
+  return Ok{};
+}
+
+int run_classify(const Context& ctx, const TriageOptions& opt) {
   auto cfg = ctx.config();
   if (!cfg) return fail(cfg.error());
   auto model = Context::classifier(*cfg);
@@ -61,7 +77,7 @@ int run_classify(const Context& ctx) {
   std::string line;
   while (std::getline(std::cin, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    const triage::Prediction p = model->predict(line);
+    const triage::Prediction p = model->predict(line, source_of(opt));
     std::vector<triage::UrgencyScorer::Hit> hits;
     const double u = urgency->score(line, &hits);
     nlohmann::json words = nlohmann::json::array();
@@ -80,6 +96,7 @@ int run_train(const Context& ctx, const TriageOptions& opt) {
   if (!cfg) return fail(cfg.error());
   auto examples = triage::load_examples(opt.data);
   if (!examples) return fail("train: " + examples.error());
+  if (auto st = add_readings(opt.readings, *examples); !st) return fail("train: " + st.error());
   std::size_t feedback = 0;
   if (!opt.no_feedback) {
     // Operator corrections are training data too (issue 5).
@@ -107,6 +124,8 @@ int run_train(const Context& ctx, const TriageOptions& opt) {
               {"vocabulary", model.vocabulary_size()},
               {"temperature", model.temperature()},
               {"emergency_shift", model.emergency_shift()},
+              {"heard_temperature", model.temperature(triage::Source::heard)},
+              {"heard_emergency_shift", model.emergency_shift(triage::Source::heard)},
               {"train_seconds", seconds}});
   return kExitOk;
 }
@@ -257,12 +276,13 @@ int run_eval(const Context& ctx, const TriageOptions& opt) {
   if (data->empty()) return fail("eval: no examples in '" + opt.data + "'");
   auto train = load_training(opt.train);
   if (!train) return fail("eval: " + train.error());
+  if (auto st = add_readings(opt.readings, *train); !st) return fail("eval: " + st.error());
   if (opt.cv_folds > 0) return run_cross_validation(*data, opt);
   // --model, else a model trained on --train, else the one classify uses (the corpus
   // plus its recognised readings).
   Result<triage::NaiveBayes> model =
       !opt.model.empty() ? triage::NaiveBayes::load(opt.model)
-      : !opt.train.empty()
+      : !opt.train.empty() || !opt.readings.empty()
           ? Result<triage::NaiveBayes>(triage::NaiveBayes::train(*train, train_options(opt)))
           : Context::classifier(*cfg);
   if (!model) return fail(model.error(), kExitFailure);
@@ -273,7 +293,7 @@ int run_eval(const Context& ctx, const TriageOptions& opt) {
   // The whole triage as a call without a key meets it: the model, the urgency score
   // and the fusion rules (an undecided call counts as the model's category).
   auto fused = [&](std::string_view t) {
-    const triage::Prediction p = nb.predict(t);
+    const triage::Prediction p = nb.predict(t, source_of(opt));
     triage::Signals s;
     s.prediction = &p;
     s.urgency = urgency->score(t);
@@ -282,7 +302,8 @@ int run_eval(const Context& ctx, const TriageOptions& opt) {
   };
   std::vector<std::pair<std::string, triage::Metrics>> rows = {
       {std::string(to_string(nb.model_type())) + (opt.model.empty() ? "" : " (" + opt.model + ")"),
-       triage::evaluate(*data, [&](std::string_view t) { return nb.predict(t).category; })},
+       triage::evaluate(
+           *data, [&](std::string_view t) { return nb.predict(t, source_of(opt)).category; })},
       {std::string(to_string(nb.model_type())) + "+urgency", triage::evaluate(*data, fused)},
       {"majority-class", triage::evaluate(*data, [&](std::string_view) { return majority; })},
       {"keyword-rules", triage::evaluate(*data, triage::keyword_rule)}};
@@ -290,6 +311,7 @@ int run_eval(const Context& ctx, const TriageOptions& opt) {
     nlohmann::json j = metrics_json(rows[0].second);
     j["data"] = opt.data;
     j["model"] = to_string(nb.model_type());
+    j["source"] = opt.heard ? "heard" : "written";
     j["with_urgency_rules"] = metrics_json(rows[1].second);
     j["baselines"] = {{"majority_class", metrics_json(rows[2].second)},
                       {"keyword_rules", metrics_json(rows[3].second)}};
@@ -319,13 +341,18 @@ void add_model_options(CLI::App& cmd, TriageOptions& opt) {
 void add_triage_commands(CLI::App& app, const Context& ctx, int& exit_code) {
   auto opt = std::make_shared<TriageOptions>();
   auto* classify = app.add_subcommand("classify", "classify utterances, one per stdin line");
-  classify->callback([&ctx, &exit_code] { exit_code = run_classify(ctx); });
+  classify->add_flag("--heard", opt->heard,
+                     "the lines are a speech recogniser's transcripts (its own calibration)");
+  classify->callback([&ctx, &exit_code, opt] { exit_code = run_classify(ctx, *opt); });
 
   auto* train =
       app.add_subcommand("train", "train the triage model (plus stored operator corrections)");
   train->add_option("--data", opt->data, "labelled utterances: label<TAB>text per line")
       ->required();
   train->add_option("--out", opt->out, "where to write the model")->required();
+  train->add_option("--readings", opt->readings,
+                    "a recogniser's readings of training lines (e.g. data/triage/train_asr.tsv), "
+                    "calibrated apart (may be repeated)");
   add_model_options(*train, *opt);
   train
       ->add_option("--emergency-cost", opt->emergency_cost,
@@ -340,6 +367,10 @@ void add_triage_commands(CLI::App& app, const Context& ctx, int& exit_code) {
   eval->add_option("--model", opt->model, "a trained model (default: train on --train)");
   eval->add_option("--train", opt->train,
                    "training data for the model and the majority baseline (may be repeated)");
+  eval->add_option("--readings", opt->readings,
+                   "a recogniser's readings of training lines, calibrated apart (may be repeated)");
+  eval->add_flag("--heard", opt->heard,
+                 "--data is a speech recogniser's transcripts, e.g. data/triage/test_asr.tsv");
   add_model_options(*eval, *opt);
   eval->add_option(
       "--groups", opt->groups,

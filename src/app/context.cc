@@ -36,7 +36,7 @@ Result<triage::NaiveBayes> Context::classifier(const Config& cfg) {
   // real callers reach the classifier through speech recognition.
   const std::string heard = data_dir() + "/triage/train_asr.tsv";
   if (std::filesystem::exists(heard)) {
-    auto more = triage::load_examples(heard);
+    auto more = triage::load_examples(heard, triage::Source::heard);
     if (!more) return Error{more.error()};
     examples->insert(examples->end(), more->begin(), more->end());
   }

@@ -401,7 +401,7 @@ void CallRegistry::recognise_now(const std::shared_ptr<LiveCall>& call,
     }
     if (!wants || !model || !deps_.urgency) return;
     telephony::CallSession::Triage t;
-    t.prediction = model->predict(transcript);
+    t.prediction = model->predict(transcript, triage::Source::heard);
     std::vector<triage::UrgencyScorer::Hit> hits;
     t.urgency = deps_.urgency->score(transcript, &hits);
     for (const auto& h : hits) t.danger_words += (t.danger_words.empty() ? "" : ", ") + h.phrase;

@@ -23,7 +23,7 @@ std::optional<Category> category_from(std::string_view name) {
   return std::nullopt;
 }
 
-Result<std::vector<Example>> parse_examples(std::string_view tsv) {
+Result<std::vector<Example>> parse_examples(std::string_view tsv, Source source) {
   std::vector<Example> out;
   std::size_t line_no = 0;
   while (!tsv.empty()) {
@@ -42,17 +42,17 @@ Result<std::vector<Example>> parse_examples(std::string_view tsv) {
       return Error{"line " + std::to_string(line_no) + ": unknown label '" +
                    std::string(line.substr(0, tab)) + "' (emergency, inquiry, complaint or spam)"};
     }
-    out.push_back({*label, std::string(line.substr(tab + 1))});
+    out.push_back({*label, std::string(line.substr(tab + 1)), source});
   }
   return out;
 }
 
-Result<std::vector<Example>> load_examples(const std::string& path) {
+Result<std::vector<Example>> load_examples(const std::string& path, Source source) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Error{"cannot open '" + path + "'"};
   std::stringstream ss;
   ss << f.rdbuf();
-  auto ex = parse_examples(ss.str());
+  auto ex = parse_examples(ss.str(), source);
   if (!ex) return Error{path + ": " + ex.error()};
   return ex;
 }

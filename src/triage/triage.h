@@ -26,14 +26,21 @@ inline constexpr std::size_t kCategories = 4;
 std::string_view to_string(Category c);
 std::optional<Category> category_from(std::string_view name);
 
+// Where an utterance's words come from. A recogniser drops and confuses words, so its
+// transcripts score differently from written text, and each gets its own calibration.
+enum class Source { written, heard };
+inline constexpr std::size_t kSources = 2;
+
 struct Example {
   Category label;
   std::string text;
+  Source source = Source::written;  // heard: a recogniser's reading (train_asr.tsv)
 };
 
 // Reads "label<TAB>text" lines. Bad lines are errors naming the line.
-Result<std::vector<Example>> parse_examples(std::string_view tsv);
-Result<std::vector<Example>> load_examples(const std::string& path);
+Result<std::vector<Example>> parse_examples(std::string_view tsv, Source source = Source::written);
+Result<std::vector<Example>> load_examples(const std::string& path,
+                                           Source source = Source::written);
 
 // Lower-cased word tokens: letters, digits and any non-ASCII bytes (so Hindi in
 // Devanagari or romanised stays whole); everything else separates.
@@ -84,25 +91,34 @@ class Classifier {
   Status save(const std::string& path) const;
   std::string serialize() const;
 
-  Prediction predict(std::string_view text) const;
+  // `source` picks the calibration: calls' transcripts are heard, typed text written.
+  Prediction predict(std::string_view text, Source source = Source::written) const;
   std::size_t vocabulary_size() const { return features_.size(); }
-  double temperature() const { return temperature_; }
+  double temperature(Source source = Source::written) const {
+    return calibration_[static_cast<std::size_t>(source)].temperature;
+  }
   // Added to the emergency log-odds before the softmax: a cost-weighted prior.
-  double emergency_shift() const { return emergency_shift_; }
+  double emergency_shift(Source source = Source::written) const {
+    return calibration_[static_cast<std::size_t>(source)].emergency_shift;
+  }
   const TrainOptions& options() const { return options_; }
   ModelType model_type() const { return options_.model; }
 
  private:
   using Scored = std::vector<std::pair<std::array<double, kCategories>, Category>>;
+  struct Calibration {
+    double temperature = 1.0;
+    double emergency_shift = 0.0;
+  };
   std::array<double, kCategories> raw_scores(std::string_view text) const;
   void finalize();  // counts (and logreg weights) -> scoring weights
   void fit_logreg(const std::vector<Example>& examples);
-  // Uncalibrated scores of every example from a model that did not train on it.
-  static Scored held_out_scores(const std::vector<Example>& examples, const TrainOptions& options);
+  // Uncalibrated scores of every example from a model that did not train on it, by source.
+  static std::array<Scored, kSources> held_out_scores(const std::vector<Example>& examples,
+                                                      const TrainOptions& options);
 
   TrainOptions options_;
-  double temperature_ = 1.0;
-  double emergency_shift_ = 0.0;
+  std::array<Calibration, kSources> calibration_{};  // by Source
   std::array<double, kCategories> doc_count_{};
   std::array<double, kCategories> feature_total_{};
   // feature text -> per-class document counts (kept for saving and retraining)

@@ -435,6 +435,12 @@ TEST_F(CliTest, ClassifyWritesOneObjectPerLine) {
   for (const auto& [k, p] : v[0]["scores"].items()) sum += p.get<double>();
   EXPECT_NEAR(sum, 1.0, 1e-6);
   EXPECT_EQ(v[2]["category"], "complaint");
+  // A recogniser's transcript is scored with the calibration fitted on recognised readings.
+  const std::string line = "a man keeps following my sister from the market\n";
+  const CommandRun heard = spoofex("classify --heard", line);
+  ASSERT_EQ(heard.exit_code, 0) << heard.err;
+  const json hj = heard.only(), wj = spoofex("classify", line).only();
+  EXPECT_NE(hj["scores"]["emergency"], wj["scores"]["emergency"]) << hj.dump() << wj.dump();
 }
 
 TEST_F(CliTest, TrainIncludesNothingItCannotReadAndEvalPrintsATable) {
@@ -506,6 +512,48 @@ TEST_F(CliTest, TrainSaysWhichModelAndShiftItChoseAndEvalCrossValidates) {
       spoofex("eval --cv 3 --json --data " + data.string() + " --groups " + other.string());
   EXPECT_NE(wrong.exit_code, 0);
   EXPECT_NE(wrong.err.find("has no rows for 'cv.tsv'"), std::string::npos) << wrong.err;
+}
+
+TEST_F(CliTest, ReadingsAreTrainedOnAndCalibratedApart) {
+  // 60 written lines and a recogniser's reading of each that lost the words of danger.
+  std::string written, heard;
+  const char* kinds[][3] = {
+      {"emergency", "help there is a fire in house", "help there is in house"},
+      {"inquiry", "how do i get verification for flat", "how do i get for flat"},
+      {"complaint", "my phone was stolen from bus stand", "my phone was from bus"},
+      {"spam", "you won a lottery press one number", "you won a press one"}};
+  for (int i = 0; i < 15; ++i) {
+    for (std::size_t c = 0; c < 4; ++c) {
+      const auto& k = kinds[c];
+      written += std::string(k[0]) + "\t" + k[1] + " " + std::to_string(i) + "\n";
+      // Every third emergency reads like the theft: the recogniser confused them.
+      const bool confused = c == 0 && i % 3 == 0;
+      heard += std::string(k[0]) + "\t" + (confused ? kinds[2][2] : k[2]) + "\n";
+    }
+  }
+  const fs::path w = write("w.tsv", written), h = write("h.tsv", heard);
+  const fs::path model = dir_ / "m";
+  const CommandRun t = spoofex("train --no-feedback --data " + w.string() + " --readings " +
+                               h.string() + " --out " + model.string());
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const json tj = t.only();
+  EXPECT_EQ(tj["examples"], 120);
+  EXPECT_TRUE(tj.contains("heard_emergency_shift"));
+  EXPECT_TRUE(tj.contains("heard_temperature"));
+  EXPECT_NE(tj["heard_temperature"], tj["temperature"]) << tj.dump();
+
+  const CommandRun bad = spoofex("train --data " + w.string() + " --readings " +
+                                 (dir_ / "missing.tsv").string() + " --out " + model.string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("missing.tsv"), std::string::npos) << bad.err;
+
+  const CommandRun e = spoofex("eval --heard --json --data " + h.string() + " --train " +
+                               w.string() + " --readings " + h.string());
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(e.only()["source"], "heard");
+  EXPECT_EQ(
+      spoofex("eval --json --data " + w.string() + " --model " + model.string()).only()["source"],
+      "written");
 }
 
 TEST_F(CliTest, ExportCsvOfAnEmptyDatabaseIsJustTheHeader) {
