@@ -146,5 +146,16 @@ TEST(SpeechQueueTest, TheBacklogCountsQueuedChunksAndTheirWait) {
   h.release();
 }
 
+TEST(SpeechQueueTest, TheWaitCountsTheNextChunkOfACallBeingDecoded) {
+  // The holder's call is being decoded; its next chunk waits in no ready lane.
+  HeldQueue h;
+  h.queue.post(h.holder, {}, [] {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto backlog = h.queue.backlog();
+  EXPECT_EQ(backlog.jobs, 1u);
+  EXPECT_GE(backlog.oldest_wait_s, 0.015);
+  h.release();
+}
+
 }  // namespace
 }  // namespace spoofex::server

@@ -42,8 +42,9 @@ void SpeechQueue::post(const std::shared_ptr<Lane>& lane, Priority priority,
                        std::function<void()> job) {
   {
     std::lock_guard lock(mu_);
-    lane->jobs.push_back(Lane::Job{priority, Clock::now(), std::move(job)});
-    ++queued_;
+    const auto now = Clock::now();
+    lane->jobs.push_back(Lane::Job{priority, now, std::move(job)});
+    queued_at_.insert(now);
     // A lane waiting in `ready_` keeps its place: its front job has not changed.
     if (lane->running || lane->jobs.size() > 1) return;
     make_ready(lane);
@@ -59,9 +60,9 @@ void SpeechQueue::work() {
     auto node = ready_.extract(ready_.begin());
     std::shared_ptr<Lane> lane = std::move(node.value().lane);
     auto job = std::move(lane->jobs.front().run);
+    queued_at_.erase(queued_at_.find(lane->jobs.front().queued_at));
     lane->jobs.pop_front();
     lane->running = true;
-    --queued_;
     lock.unlock();
     try {
       job();
@@ -78,12 +79,9 @@ void SpeechQueue::work() {
 SpeechQueue::Backlog SpeechQueue::backlog() const {
   std::lock_guard lock(mu_);
   Backlog b;
-  b.jobs = queued_;
-  const auto now = Clock::now();
-  for (const auto& r : ready_) {
-    const double waited =
-        std::chrono::duration<double>(now - r.lane->jobs.front().queued_at).count();
-    b.oldest_wait_s = std::max(b.oldest_wait_s, waited);
+  b.jobs = queued_at_.size();
+  if (!queued_at_.empty()) {
+    b.oldest_wait_s = std::chrono::duration<double>(Clock::now() - *queued_at_.begin()).count();
   }
   return b;
 }

@@ -65,7 +65,9 @@ class SpeechQueue {
   std::condition_variable wake_;
   std::set<Ready> ready_;
   std::uint64_t next_seq_ = 0;
-  std::size_t queued_ = 0;
+  // When each queued job was posted: a running call's next chunks are in no ready lane,
+  // and under load they are the ones that wait longest.
+  std::multiset<Clock::time_point> queued_at_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };
