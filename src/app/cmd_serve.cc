@@ -100,7 +100,10 @@ int run_serve(const Context& ctx, const ServeOptions& opt) {
     auto feedback = (*db)->list_feedback();
     if (!feedback) return Error{feedback.error()};
     for (const auto& f : *feedback) {
-      if (auto c = triage::category_from(f.category)) examples->push_back({*c, f.text});
+      // A correction's text is the call's transcript, as the recogniser heard it.
+      if (auto c = triage::category_from(f.category)) {
+        examples->push_back({*c, f.text, triage::Source::heard});
+      }
     }
     return triage::NaiveBayes::train(*examples);
   };

@@ -106,7 +106,7 @@ int run_train(const Context& ctx, const TriageOptions& opt) {
     if (!rows) return fail(rows.error(), kExitFailure);
     for (const auto& f : *rows) {
       if (auto c = triage::category_from(f.category); c && !f.text.empty()) {
-        examples->push_back({*c, f.text});
+        examples->push_back({*c, f.text, triage::Source::heard});  // the call's transcript
         ++feedback;
       }
     }
