@@ -709,6 +709,23 @@ TEST(CalibrationBySourceTest, TooFewReadingsBorrowTheWrittenCalibration) {
   EXPECT_GT(nb.emergency_shift(Source::written), 0.0);
 }
 
+TEST(CalibrationBySourceTest, TooFewOfEitherAreCalibratedTogether) {
+  // 8 + 8 examples a class, 64 in all: neither source alone has the 50 a fit needs.
+  auto data = generated_set(8, 0.3, 21);
+  const auto readings = heard_readings(generated_set(8, 0.3, 22), 5);
+  data.insert(data.end(), readings.begin(), readings.end());
+  const auto nb = NaiveBayes::train(data, with_cost(50));
+  // The same as if every example were written: one calibration on all 64.
+  auto as_written = data;
+  for (auto& ex : as_written) ex.source = Source::written;
+  const auto one = NaiveBayes::train(as_written, with_cost(50));
+  EXPECT_NE(one.temperature(), 1.0);
+  EXPECT_EQ(nb.temperature(Source::written), one.temperature());
+  EXPECT_EQ(nb.emergency_shift(Source::written), one.emergency_shift());
+  EXPECT_EQ(nb.temperature(Source::heard), nb.temperature(Source::written));
+  EXPECT_EQ(nb.emergency_shift(Source::heard), nb.emergency_shift(Source::written));
+}
+
 TEST(CalibrationBySourceTest, OnlyReadingsCalibrateBoth) {
   const auto nb = NaiveBayes::train(heard_readings(generated_set(50, 0.3, 21), 5), with_cost(50));
   EXPECT_GT(nb.emergency_shift(Source::heard), 0.0);
