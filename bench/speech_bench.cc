@@ -63,7 +63,7 @@ void BM_DecodeTelephoneSpeech(benchmark::State& state, std::string decoder) {
   double audio_s = 0;
   for (auto _ : state) {
     for (const auto& pcm : clips) {
-      auto r = (*engine)->recognizer();
+      auto r = (*engine)->recognizer(speech::Effort::full);
       for (std::size_t i = 0; i < pcm.size(); i += 160) {
         (void)(*r)->accept({pcm.data() + i, std::min<std::size_t>(160, pcm.size() - i)});
       }
@@ -112,7 +112,7 @@ void BM_NewCallRecognizer(benchmark::State& state) {
     state.SkipWithError(engine.error().c_str());
     return;
   }
-  for (auto _ : state) benchmark::DoNotOptimize((*engine)->recognizer());
+  for (auto _ : state) benchmark::DoNotOptimize((*engine)->recognizer(speech::Effort::full));
 }
 BENCHMARK(BM_NewCallRecognizer)->Unit(benchmark::kMicrosecond);
 

@@ -226,7 +226,7 @@ TEST(PocketSphinxTest, DecodesARecordedTelephonePrompt) {
   ASSERT_TRUE(engine.ok()) << engine.error();
   auto rec = audio::read_wav(wav);
   ASSERT_TRUE(rec.ok()) << rec.error();
-  auto r = (*engine)->recognizer();
+  auto r = (*engine)->recognizer(speech::Effort::full);
   ASSERT_TRUE(r.ok()) << r.error();
   ASSERT_TRUE((*r)->accept(audio::resample(rec->samples, rec->sample_rate, 8000)).ok());
   const Hypothesis h = (*r)->finish();
@@ -257,7 +257,7 @@ TEST(PocketSphinxTest, APooledDecoderHearsACallerAsAFreshOneWould) {
   auto engine = make_engine(cfg);
   ASSERT_TRUE(engine.ok()) << engine.error();
   auto decode = [&](std::span<const std::int16_t> pcm) {
-    auto r = (*engine)->recognizer();
+    auto r = (*engine)->recognizer(speech::Effort::full);
     EXPECT_TRUE(r.ok());
     EXPECT_TRUE((*r)->accept(pcm).ok());
     return (*r)->finish();
@@ -288,6 +288,15 @@ TEST(PocketSphinxTest, DecoderOptionsReachTheDecoderOrFailClearly) {
   auto unpaired = make_engine(cfg);
   ASSERT_FALSE(unpaired.ok());
   EXPECT_NE(unpaired.error().find("pairs"), std::string::npos) << unpaired.error();
+  // A main beam wider than 1e-12 made -maxhmmpf's pruning divide by zero (SIGFPE): refused.
+  for (const char* wide : {"-beam 1e-6", "-beam 1", "-beam x"}) {
+    cfg.decoder_options = wide;
+    auto engine = make_engine(cfg);
+    ASSERT_FALSE(engine.ok()) << wide;
+    EXPECT_NE(engine.error().find("-beam"), std::string::npos) << engine.error();
+  }
+  cfg.decoder_options = "-beam 1e-12";
+  EXPECT_TRUE(make_engine(cfg).ok());
 }
 
 // Speech synthesised at 8 kHz through the telephone band, as a caller would sound. sox -R:
@@ -320,13 +329,61 @@ TEST(PocketSphinxTest, InterpolatedDomainLmIsTheOneSearched) {
   cfg.decoder_options = "-pl_weight 3";
   auto engine = make_engine(cfg);
   ASSERT_TRUE(engine.ok()) << engine.error();
-  auto r = (*engine)->recognizer();
+  auto r = (*engine)->recognizer(speech::Effort::full);
   ASSERT_TRUE(r.ok()) << r.error();
   ASSERT_TRUE((*r)->accept(telephone_tts("there is a fire in the house")).ok());
   const Hypothesis h = (*r)->finish();
   ASSERT_FALSE(h.words.empty());
   for (const auto& w : h.words) EXPECT_TRUE(vocab.count(w.text)) << w.text << " in " << h.text;
   EXPECT_NE(h.text.find("fire"), std::string::npos) << h.text;
+}
+
+// The fast search is a second search over the same model, with its own beams: a decoder
+// from the same pool decodes with either, as it is asked, whatever it decoded before.
+TEST(PocketSphinxTest, AFastRecogniserSearchesWithTheFastBeams) {
+  const std::string wav = "/usr/share/asterisk/sounds/en/all-circuits-busy-now.wav";
+  auto rec = audio::read_wav(wav);
+  ASSERT_TRUE(rec.ok()) << rec.error();
+  const auto prompt = audio::resample(rec->samples, rec->sample_rate, 8000);
+  EngineConfig cfg;
+  cfg.pool = 1;  // one decoder serves both efforts
+  // So narrow that almost nothing survives: the two searches cannot agree by chance.
+  cfg.fast_decoder_options = "-beam 1e-12 -wbeam 1e-12 -pbeam 1e-12 -maxhmmpf 50";
+  auto engine = make_engine(cfg);
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  auto decode = [&](Effort effort) {
+    auto r = (*engine)->recognizer(effort);
+    EXPECT_TRUE(r.ok()) << r.error();
+    EXPECT_TRUE((*r)->accept(prompt).ok());
+    return (*r)->finish();
+  };
+  const Hypothesis full = decode(Effort::full);
+  const Hypothesis fast = decode(Effort::fast);
+  const Hypothesis full_again = decode(Effort::full);
+  ASSERT_GE(full.words.size(), 3u) << full.text;
+  EXPECT_LT(fast.words.size(), full.words.size())
+      << "fast: '" << fast.text << "', full: '" << full.text << "'";
+  EXPECT_EQ(full_again.text, full.text) << "the fast search's beams leaked into the full one";
+  // Without fast options, a fast recogniser decodes as a full one does.
+  cfg.fast_decoder_options = "";
+  auto same = make_engine(cfg);
+  ASSERT_TRUE(same.ok()) << same.error();
+  auto r = (*same)->recognizer(Effort::fast);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE((*r)->accept(prompt).ok());
+  EXPECT_EQ((*r)->finish().text, full.text);
+}
+
+TEST(PocketSphinxTest, FastOptionsOtherThanBeamsAndCapsAreRefused) {
+  EngineConfig cfg;
+  cfg.pool = 1;
+  for (const char* bad : {"-topn 2", "-beam 2", "-beam 1e-6", "-beam", "-maxhmmpf 0.5", "-beam abc",
+                          "-wbeam 1e-20x", "beam 1e-40"}) {
+    cfg.fast_decoder_options = bad;
+    auto engine = make_engine(cfg);
+    ASSERT_FALSE(engine.ok()) << bad;
+    EXPECT_NE(engine.error().find("fast_decoder_options"), std::string::npos) << engine.error();
+  }
 }
 
 TEST(PocketSphinxTest, DomainWeightOutsideZeroToOneIsRejected) {

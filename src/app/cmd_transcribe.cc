@@ -24,7 +24,12 @@ struct TranscribeOptions {
   std::optional<std::string> domain_lm;
   std::optional<double> domain_weight;
   std::optional<std::string> decoder;
+  bool fast = false;  // the search an overloaded server decodes with
 };
+
+speech::Effort effort_of(const TranscribeOptions& opt) {
+  return opt.fast ? speech::Effort::fast : speech::Effort::full;
+}
 
 // The configured engine settings with this command's overrides.
 speech::EngineConfig engine_config(const Config& cfg, const TranscribeOptions& opt) {
@@ -43,9 +48,9 @@ speech::EngineConfig engine_config(const Config& cfg, const TranscribeOptions& o
 // does: the audio analyzer finds speech, and the audio from audio::kSpeechLeadInS before
 // its first voiced frame is replayed so the first word is not cut.
 Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Recording& rec,
-                                         bool gated) {
+                                         bool gated, speech::Effort effort) {
   const std::vector<std::int16_t> pcm = audio::resample(rec.samples, rec.sample_rate, 8000);
-  auto r = engine.recognizer();
+  auto r = engine.recognizer(effort);
   if (!r) return Error{r.error()};
   auto& recognizer = **r;
   std::string transcript;
@@ -95,7 +100,7 @@ namespace {
 // Word error rate and decisive-keyword recall over "path<TAB>reference" lines: the
 // figures each step of adaptation is judged by.
 int run_eval(speech::Engine& engine, const std::string& list, const std::string& keyword_list,
-             bool each) {
+             bool each, speech::Effort effort) {
   std::ifstream in(list);
   if (!in) return fail("transcribe: cannot open '" + list + "'");
   auto keywords = speech::load_keywords(keyword_list);
@@ -111,7 +116,7 @@ int run_eval(speech::Engine& engine, const std::string& list, const std::string&
     if (tab == std::string::npos) continue;
     auto rec = audio::read_wav(line.substr(0, tab));
     if (!rec) return fail("transcribe: " + rec.error());
-    auto text = transcribe_recording(engine, *rec, true);
+    auto text = transcribe_recording(engine, *rec, true, effort);
     if (!text) return fail(text.error(), kExitFailure);
     const std::string ref = line.substr(tab + 1);
     const auto k = speech::count_keywords(ref, *text, *keywords);
@@ -157,7 +162,7 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
     if (!engine) return fail(engine.error(), kExitFailure);
     return run_eval(**engine, opt.eval,
                     opt.keywords.empty() ? data_dir() + "/speech/keywords.txt" : opt.keywords,
-                    opt.each);
+                    opt.each, effort_of(opt));
   }
   auto rec = audio::read_wav(opt.wav);
   if (!rec) return fail("transcribe: " + rec.error());
@@ -172,7 +177,7 @@ int run_transcribe(const Context& ctx, const TranscribeOptions& opt) {
   auto engine = speech::make_engine(engine_config(*cfg, opt));
   if (!engine) return fail(engine.error(), kExitFailure);
   const auto t0 = std::chrono::steady_clock::now();
-  auto text = transcribe_recording(**engine, *rec, !opt.ungated);
+  auto text = transcribe_recording(**engine, *rec, !opt.ungated, effort_of(opt));
   if (!text) return fail(text.error(), kExitFailure);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -207,6 +212,8 @@ void add_transcribe_command(CLI::App& app, const Context& ctx, int& exit_code) {
                   "dBFS of the noise added above 4 kHz for the wideband model (0: none)")
       ->check(CLI::Range(-120.0, 0.0));
   cmd->add_flag("--ungated", opt->ungated, "decode all the audio, not only the voiced parts");
+  cmd->add_flag("--fast", opt->fast,
+                "decode with the fast search an overloaded server uses (fast_decoder_options)");
   cmd->add_option(
       "--frontend-out", opt->frontend_out,
       "write the 16 kHz audio the recogniser hears to this WAV and stop (adaptation data)");

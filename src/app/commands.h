@@ -41,7 +41,7 @@ class Context {
 speech::EngineConfig speech_config(const Config& cfg);
 // Decodes the voiced parts of a recording (see cmd_transcribe.cc).
 Result<std::string> transcribe_recording(speech::Engine& engine, const audio::Recording& rec,
-                                         bool gated);
+                                         bool gated, speech::Effort effort = speech::Effort::full);
 
 // One JSON object per line on stdout; invalid UTF-8 from callers is replaced, not fatal.
 void print_json(const nlohmann::json& j);

@@ -31,6 +31,10 @@ Status load_server(const toml::table& t, const std::string& path, server::Server
   }
   s.io_threads = static_cast<unsigned>(io);
   s.speech_threads = static_cast<unsigned>(sp);
+  s.fast_speech_after_s = t["server"]["fast_speech_after_s"].value_or(s.fast_speech_after_s);
+  if (!(s.fast_speech_after_s >= 0 && s.fast_speech_after_s <= 600)) {
+    return Error{"config '" + path + "': server.fast_speech_after_s must be 0..600 (0: never)"};
+  }
   s.max_calls = static_cast<std::size_t>(max_calls);
   auto& tw = s.twilio;
   tw.account_sid = t["twilio"]["account_sid"].value_or(tw.account_sid);
@@ -142,6 +146,7 @@ Result<Config> load_config(const std::string& path) {
         t["speech"]["domain_language_model"].value_or(sp.domain_language_model);
     sp.domain_weight = t["speech"]["domain_weight"].value_or(sp.domain_weight);
     sp.decoder_options = t["speech"]["decoder_options"].value_or(sp.decoder_options);
+    sp.fast_decoder_options = t["speech"]["fast_decoder_options"].value_or(sp.fast_decoder_options);
     sp.vosk_library = t["speech"]["vosk_library"].value_or(sp.vosk_library);
     sp.comfort_noise_dbfs = t["speech"]["comfort_noise_dbfs"].value_or(sp.comfort_noise_dbfs);
     sp.pool = static_cast<unsigned>(t["speech"]["pool"].value_or<int64_t>(sp.pool));

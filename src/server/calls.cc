@@ -359,10 +359,14 @@ void CallRegistry::recognise_now(const std::shared_ptr<LiveCall>& call,
       failure = "no speech engine is configured";
     } else if (!call->recognizer_failed) {
       if (!call->recognizer) {
-        auto r = deps_.speech->recognizer();
+        // A new utterance: if the workers are behind, search faster rather than later.
+        const double behind = config_.fast_speech_after_s;
+        const bool fast = behind > 0 && speech_.backlog().oldest_wait_s >= behind;
+        auto r = deps_.speech->recognizer(fast ? speech::Effort::fast : speech::Effort::full);
         if (r) {
           call->recognizer = std::move(*r);
           ++counters_.decoders_busy;
+          if (fast) ++counters_.fast_utterances;
         } else {
           call->recognizer_failed = true;
           failure = r.error();

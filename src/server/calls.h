@@ -23,7 +23,7 @@ namespace spoofex::server {
 struct Counters {
   std::atomic<std::uint64_t> webhooks{0}, rejected{0}, forged{0}, bad_requests{0}, streams{0},
       stream_errors{0}, media_frames{0}, updates_failed{0}, decisions{0}, asr_utterances{0},
-      overload{0};
+      fast_utterances{0}, overload{0};
   std::atomic<std::uint64_t> decoders_busy{0};  // a gauge: recognisers held by calls now
 };
 

@@ -238,6 +238,9 @@ std::string metrics_text(Shared& sh) {
        c.updates_failed.load());
   line("spoofex_utterances_recognised_total", "counter", "Utterances transcribed.",
        c.asr_utterances.load());
+  line("spoofex_utterances_fast_total", "counter",
+       "Utterances decoded with the fast search because the speech workers were behind.",
+       c.fast_utterances.load());
   line("spoofex_overload_total", "counter", "Calls sent straight to a human: node full.",
        c.overload.load());
   line("spoofex_calls_active", "gauge", "Calls held in memory.", sh.calls.active());

@@ -43,6 +43,11 @@ struct ServerConfig {
   std::string node = "node-1";
   unsigned io_threads = 2;
   unsigned speech_threads = 2;
+  // When the longest-waiting audio chunk has waited this long, the speech workers are
+  // behind, and each new utterance is decoded with the engine's fast search: in a burst
+  // of 40 callers on 2 cores, 30 are then heard by their words before the decision
+  // instead of 20 (scripts/bench-serve), each a little less accurately. 0: never.
+  double fast_speech_after_s = 1.0;
   TwilioConfig twilio;
   telephony::SessionConfig session;
   triage::Departments departments = triage::Departments::defaults();

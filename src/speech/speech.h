@@ -3,7 +3,7 @@
 // the audio module should reach it.
 //
 //   auto engine = make_engine({.engine = "pocketsphinx"});
-//   auto rec = (*engine)->recognizer();
+//   auto rec = (*engine)->recognizer(Effort::full);
 //   (*rec)->accept(pcm_8k);                 // as audio arrives, 20 ms at a time
 //   Hypothesis h = (*rec)->finish();        // h.text, h.words[i].start_s ...
 #pragma once
@@ -45,6 +45,15 @@ class Recognizer {
   virtual Hypothesis finish() = 0;
 };
 
+// How hard a recogniser searches. A server whose speech workers fall behind asks for
+// `fast`: the domain LM alone and narrower beams, half the CPU of `full` with about as
+// many police-call keywords found, and more words that were never said
+// (data/speech/README.md); a late transcript is worth less than a rougher one.
+enum class Effort { full, fast };
+
+// The fast search's narrower beams (PocketSphinx's defaults are 1e-48, 7e-29, 1e-48).
+inline constexpr const char* kDefaultFastDecoderOptions = "-beam 1e-40 -wbeam 1e-24 -pbeam 1e-40";
+
 struct EngineConfig {
   std::string engine = "pocketsphinx";  // or "vosk"
   std::string model_dir;                // pocketsphinx: acoustic model dir; vosk: model dir
@@ -63,6 +72,10 @@ struct EngineConfig {
   // (e.g. "-ds 1 -maxhmmpf 30000" for accuracy at twice the cost); see `pocketsphinx_continuous
   // -h`.
   std::string decoder_options;
+  // The search a recogniser asked for Effort::fast uses: the domain LM alone (if there
+  // is one), and kDefaultDecoderOptions and decoder_options, then these (beams and
+  // -maxhmmpf / -maxwpf only). Empty: Effort::fast decodes as full does.
+  std::string fast_decoder_options = kDefaultFastDecoderOptions;
   unsigned pool = 4;         // decoders kept loaded, so a new call starts in milliseconds
   std::string vosk_library;  // libvosk.so (npm package "vosk"); see the README
 };
@@ -87,7 +100,7 @@ class Engine {
  public:
   virtual ~Engine() = default;
   virtual std::string_view name() const = 0;
-  virtual Result<std::unique_ptr<Recognizer>> recognizer() = 0;
+  virtual Result<std::unique_ptr<Recognizer>> recognizer(Effort effort) = 0;
 };
 
 // What the PocketSphinx engine hears: 8 kHz telephone audio upsampled to 16 kHz with

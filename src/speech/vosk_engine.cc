@@ -81,7 +81,8 @@ class VoskEngine final : public Engine {
   ~VoskEngine() override { api_.model_free(model_); }
   std::string_view name() const override { return "vosk"; }
 
-  Result<std::unique_ptr<Recognizer>> recognizer() override {
+  // Vosk has no search beams to narrow: every effort gets the same recogniser.
+  Result<std::unique_ptr<Recognizer>> recognizer(Effort) override {
     void* rec = api_.recognizer_new(model_, 8000.0f);
     if (!rec) return Error{"vosk: cannot create a recogniser"};
     api_.set_words(rec, 1);

@@ -283,6 +283,38 @@ TEST_P(ServeTest, ACallPutThroughToAnOfficerHoldsNoDecoder) {
   EXPECT_EQ(r["category"], "complaint") << r.dump();
 }
 
+// A node whose speech workers fall behind decodes new utterances with the fast search:
+// one speech worker, six callers speaking at once, and any chunk that waited 1 ms counts.
+TEST_P(ServeTest, ANodeBehindOnSpeechDecodesNewUtterancesWithTheFastSearch) {
+  Server busy;
+  busy.dir = dir_ / ("busy-" + GetParam());
+  fs::create_directories(busy.dir);
+  {
+    std::ifstream base(dir_ / "serve.toml");
+    std::ofstream(busy.dir / "serve.toml")
+        << base.rdbuf() << "[server]\nspeech_threads = 1\nfast_speech_after_s = 0.001\n";
+  }
+  busy.db = GetParam() == "sqlite" ? "sqlite:" + (busy.dir / "calls.db").string() : server().db;
+  ASSERT_NO_FATAL_FAILURE(busy.start());
+  // One load generator places the six calls (each simulate serves the Twilio API itself).
+  int status = 0;
+  const std::string out =
+      run(busy.env() + SPOOFEX_BIN + " simulate --config " + busy.config() + " --db " +
+              shell_quote(busy.db) + " --url " + busy.url() + " --wav " + wav("complaint") +
+              " --digit 3 --from " + shell_quote(unique_caller()) +
+              " --calls 6 --concurrency 6 --realtime --no-records",
+          &status);
+  ASSERT_EQ(status, 0) << out;
+  const json r = json::parse(out, nullptr, false);
+  ASSERT_FALSE(r.is_discarded()) << out;
+  EXPECT_EQ(r["outcomes"]["dialed"], 6) << r.dump();  // every call routed, fast or not
+  const std::string body = request(http::verb::get, "/metrics", "", {}, busy.port).body();
+  const auto at = body.find("\nspoofex_utterances_fast_total ");
+  ASSERT_NE(at, std::string::npos) << body;
+  EXPECT_GE(std::stod(body.substr(at + 31)), 1) << body;
+  busy.stop();
+}
+
 TEST_P(ServeTest, WordsBeforeAStreamDiesWithoutAStopAreStillTranscribed) {
   // The socket dies at 12 s, mid-sentence ("help there is a fire ..." begins at 9.5 s).
   const json r = simulate(unique_caller(), wav("emergency"), "--drop-stream-s 12");
