@@ -315,6 +315,20 @@ TEST_F(CliTest, TriageThresholdOutOfRangeIsAClearError) {
   EXPECT_NE(r.err.find("possible_emergency"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, FastSpeechSettingsOutOfRangeAreClearErrors) {
+  const fs::path wait = write("w.toml", "[server]\nfast_speech_after_s = -1\n");
+  const CommandRun w = spoofex("--config " + wait.string() + " screen --from 9876543210");
+  EXPECT_EQ(w.exit_code, 2);
+  EXPECT_NE(w.err.find("fast_speech_after_s"), std::string::npos) << w.err;
+  // A wide main beam once killed the decoder (SIGFPE); now it is refused before decoding.
+  const fs::path beam = write("b.toml", "[speech]\nfast_decoder_options = \"-beam 1e-3\"\n");
+  const fs::path wav = write("s.wav", "");
+  ASSERT_EQ(std::system(("sox -n -r 8000 -c 1 -b 16 " + wav.string() + " trim 0 1").c_str()), 0);
+  const CommandRun b = spoofex("--config " + beam.string() + " transcribe " + wav.string());
+  EXPECT_NE(b.exit_code, 0);
+  EXPECT_NE(b.err.find("fast_decoder_options"), std::string::npos) << b.err;
+}
+
 }  // namespace
 
 namespace {
