@@ -19,6 +19,7 @@ namespace spoofex::speech {
 namespace {
 
 constexpr double kFrameRate = 100.0;  // PocketSphinx frames per second (-frate 100)
+constexpr const char* kFullSearch = "spoofex";
 constexpr const char* kFastSearch = "spoofex-fast";
 // PocketSphinx 5prealpha's histogram pruning (-maxhmmpf) divides by the main beam's width
 // in bins: a -beam wider than this is zero bins wide and the decoder dies of SIGFPE.
@@ -197,9 +198,12 @@ class PocketSphinxEngine final : public Engine {
     if (!cfg_.domain_language_model.empty()) {
       if (auto st = use_interpolated_lm(ps); !st) return Error{st.error()};
     }
-    if (const char* search = ps_get_search(ps)) {
-      std::call_once(search_once_, [&] { full_search_ = search; });
-    }
+    // ps_init names the search it makes from -lm "_default"; use_interpolated_lm names its
+    // own. (ps_get_search() would say, but it leaks a hash-table iterator on every call.)
+    const char* full = cfg_.domain_language_model.empty() ? "_default" : kFullSearch;
+    if (!ps_get_lm(ps, full))
+      return Error{"pocketsphinx: no search named '" + std::string(full) + "'"};
+    std::call_once(search_once_, [&] { full_search_ = full; });
     if (!fast_.empty()) {
       if (auto st = add_fast_search(ps); !st) return Error{st.error()};
     }
@@ -268,9 +272,9 @@ class PocketSphinxEngine final : public Engine {
     // The set holds its own references to the models (LeakSanitizer showed both leaked).
     for (auto* m : models) ngram_model_free(m);
     if (!set) return Error{"pocketsphinx: cannot interpolate the language models"};
-    const int rv = ps_set_lm(ps, "spoofex", set);
+    const int rv = ps_set_lm(ps, kFullSearch, set);
     ngram_model_free(set);  // the search holds its own reference
-    if (rv < 0 || ps_set_search(ps, "spoofex") < 0) {
+    if (rv < 0 || ps_set_search(ps, kFullSearch) < 0) {
       return Error{"pocketsphinx: cannot search with the interpolated language model"};
     }
     return Ok{};
